@@ -48,22 +48,36 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, BASE64.encode(self.root.0))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            BASE64.encode(self.root.0)
+        )
     }
 
     pub fn parse_body(body: &str) -> Result<Checkpoint, CheckpointError> {
         let mut lines = body.split('\n');
-        let origin = lines.next().filter(|o| !o.is_empty()).ok_or(CheckpointError::BadCheckpoint("origin"))?;
+        let origin = lines
+            .next()
+            .filter(|o| !o.is_empty())
+            .ok_or(CheckpointError::BadCheckpoint("origin"))?;
         let size_text = lines.next().ok_or(CheckpointError::BadCheckpoint("size"))?;
-        if size_text.is_empty() || !size_text.bytes().all(|b| b.is_ascii_digit()) || (size_text.len() > 1 && size_text.starts_with('0')) {
+        if size_text.is_empty()
+            || !size_text.bytes().all(|b| b.is_ascii_digit())
+            || (size_text.len() > 1 && size_text.starts_with('0'))
+        {
             return Err(CheckpointError::BadCheckpoint("size"));
         }
-        let size = size_text.parse().map_err(|_| CheckpointError::BadCheckpoint("size"))?;
+        let size = size_text
+            .parse()
+            .map_err(|_| CheckpointError::BadCheckpoint("size"))?;
         let root_bytes = lines
             .next()
             .and_then(|r| BASE64.decode(r).ok())
             .ok_or(CheckpointError::BadCheckpoint("root hash"))?;
-        let root = Hash::from_slice(&root_bytes).ok_or(CheckpointError::BadCheckpoint("root hash length"))?;
+        let root = Hash::from_slice(&root_bytes)
+            .ok_or(CheckpointError::BadCheckpoint("root hash length"))?;
         Ok(Checkpoint {
             origin: origin.to_string(),
             size,
@@ -91,22 +105,36 @@ fn key_id(name: &str, public: &VerifyingKey) -> [u8; 4] {
 fn encode_key(name: &str, id: [u8; 4], key: &[u8; 32]) -> String {
     let mut bytes = vec![ALG_ED25519];
     bytes.extend_from_slice(key);
-    format!("{name}+{:02x}{:02x}{:02x}{:02x}+{}", id[0], id[1], id[2], id[3], BASE64.encode(bytes))
+    format!(
+        "{name}+{:02x}{:02x}{:02x}{:02x}+{}",
+        id[0],
+        id[1],
+        id[2],
+        id[3],
+        BASE64.encode(bytes)
+    )
 }
 
 /// Splits `name+hexid+base64(0x01||key)` and checks the id.
 fn decode_key(text: &str) -> Result<(String, [u8; 4], [u8; 32]), CheckpointError> {
     let mut parts = text.trim().splitn(3, '+');
-    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
+    else {
         return Err(CheckpointError::BadKey("expected name+keyid+key"));
     };
     check_name(name)?;
-    let bytes = BASE64.decode(key_b64).map_err(|_| CheckpointError::BadKey("key is not base64"))?;
-    let (alg, key) = bytes.split_first().ok_or(CheckpointError::BadKey("empty key"))?;
+    let bytes = BASE64
+        .decode(key_b64)
+        .map_err(|_| CheckpointError::BadKey("key is not base64"))?;
+    let (alg, key) = bytes
+        .split_first()
+        .ok_or(CheckpointError::BadKey("empty key"))?;
     if *alg != ALG_ED25519 {
         return Err(CheckpointError::BadKey("not an Ed25519 key"));
     }
-    let key: [u8; 32] = key.try_into().map_err(|_| CheckpointError::BadKey("wrong key length"))?;
+    let key: [u8; 32] = key
+        .try_into()
+        .map_err(|_| CheckpointError::BadKey("wrong key length"))?;
     let id = u32::from_str_radix(id_hex, 16)
         .ok()
         .filter(|_| id_hex.len() == 8)
@@ -133,7 +161,10 @@ impl LogSigner {
 
     /// Reads `PRIVATE+KEY+name+keyid+base64(0x01||seed)`.
     pub fn from_private_key(text: &str) -> Result<LogSigner, CheckpointError> {
-        let rest = text.trim().strip_prefix("PRIVATE+KEY+").ok_or(CheckpointError::BadKey("missing PRIVATE+KEY+ prefix"))?;
+        let rest = text
+            .trim()
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or(CheckpointError::BadKey("missing PRIVATE+KEY+ prefix"))?;
         let (name, id, seed) = decode_key(rest)?;
         let signer = LogSigner::from_seed(&name, seed)?;
         if signer.key_id() != id {
@@ -143,7 +174,10 @@ impl LogSigner {
     }
 
     pub fn private_key(&self) -> String {
-        format!("PRIVATE+KEY+{}", encode_key(&self.name, self.key_id(), self.key.as_bytes()))
+        format!(
+            "PRIVATE+KEY+{}",
+            encode_key(&self.name, self.key_id(), self.key.as_bytes())
+        )
     }
 
     fn key_id(&self) -> [u8; 4] {
@@ -168,7 +202,11 @@ impl LogSigner {
         let signature = self.key.sign(body.as_bytes());
         let mut blob = self.key_id().to_vec();
         blob.extend_from_slice(&signature.to_bytes());
-        let note = format!("{body}\n{SIGNATURE_PREFIX}{} {}\n", self.name, BASE64.encode(blob));
+        let note = format!(
+            "{body}\n{SIGNATURE_PREFIX}{} {}\n",
+            self.name,
+            BASE64.encode(blob)
+        );
         SignedCheckpoint {
             checkpoint: checkpoint.clone(),
             note,
@@ -187,7 +225,8 @@ pub struct LogVerifier {
 impl LogVerifier {
     pub fn parse(text: &str) -> Result<LogVerifier, CheckpointError> {
         let (name, id, key) = decode_key(text)?;
-        let key = VerifyingKey::from_bytes(&key).map_err(|_| CheckpointError::BadKey("not a valid Ed25519 point"))?;
+        let key = VerifyingKey::from_bytes(&key)
+            .map_err(|_| CheckpointError::BadKey("not a valid Ed25519 point"))?;
         if key_id(&name, &key) != id {
             return Err(CheckpointError::BadKey("key id does not match the key"));
         }
@@ -205,21 +244,30 @@ impl LogVerifier {
     /// Verifies a signed note carrying a checkpoint; signatures by other keys
     /// (witness cosignatures, for instance) are ignored as the spec requires.
     pub fn verify(&self, note: &str) -> Result<SignedCheckpoint, CheckpointError> {
-        let split = note.rfind("\n\n").ok_or(CheckpointError::BadNote("no blank line before signatures"))?;
+        let split = note
+            .rfind("\n\n")
+            .ok_or(CheckpointError::BadNote("no blank line before signatures"))?;
         let body = &note[..split + 1];
         let signatures = note[split + 2..]
             .strip_suffix('\n')
             .ok_or(CheckpointError::BadNote("no final newline"))?;
         let mut found = false;
         for line in signatures.split('\n') {
-            let rest = line.strip_prefix(SIGNATURE_PREFIX).ok_or(CheckpointError::BadNote("signature line"))?;
-            let (name, blob) = rest.split_once(' ').ok_or(CheckpointError::BadNote("signature line"))?;
-            let blob = BASE64.decode(blob).map_err(|_| CheckpointError::BadNote("signature is not base64"))?;
+            let rest = line
+                .strip_prefix(SIGNATURE_PREFIX)
+                .ok_or(CheckpointError::BadNote("signature line"))?;
+            let (name, blob) = rest
+                .split_once(' ')
+                .ok_or(CheckpointError::BadNote("signature line"))?;
+            let blob = BASE64
+                .decode(blob)
+                .map_err(|_| CheckpointError::BadNote("signature is not base64"))?;
             if name != self.name || blob.len() < 4 || blob[..4] != self.id {
                 continue;
             }
             found = true;
-            let signature = Signature::from_slice(&blob[4..]).map_err(|_| CheckpointError::BadSignature(self.encode()))?;
+            let signature = Signature::from_slice(&blob[4..])
+                .map_err(|_| CheckpointError::BadSignature(self.encode()))?;
             self.key
                 .verify(body.as_bytes(), &signature)
                 .map_err(|_| CheckpointError::BadSignature(self.encode()))?;
@@ -260,7 +308,10 @@ mod tests {
         };
         let signed = signer.sign(&checkpoint);
         let verifier = LogVerifier::parse(&signer.verifier().encode()).unwrap();
-        assert_eq!(verifier.verify(&signed.note).unwrap().checkpoint, checkpoint);
+        assert_eq!(
+            verifier.verify(&signed.note).unwrap().checkpoint,
+            checkpoint
+        );
         let reloaded = LogSigner::from_private_key(&signer.private_key()).unwrap();
         assert_eq!(reloaded.verifier(), signer.verifier());
     }
@@ -274,9 +325,15 @@ mod tests {
             root: leaf_hash(b"root"),
         };
         let note = signer.sign(&checkpoint).note.replace("\n42\n", "\n43\n");
-        assert!(matches!(signer.verifier().verify(&note), Err(CheckpointError::BadSignature(_))));
+        assert!(matches!(
+            signer.verifier().verify(&note),
+            Err(CheckpointError::BadSignature(_))
+        ));
         let other = LogSigner::from_seed("vigil.example/log", [8u8; 32]).unwrap();
-        assert!(matches!(other.verifier().verify(&signer.sign(&checkpoint).note), Err(CheckpointError::NoSignature(_))));
+        assert!(matches!(
+            other.verifier().verify(&signer.sign(&checkpoint).note),
+            Err(CheckpointError::NoSignature(_))
+        ));
     }
 
     #[test]
@@ -284,7 +341,13 @@ mod tests {
         assert!(LogVerifier::parse("nonsense").is_err());
         assert!(LogSigner::from_seed("bad name", [0; 32]).is_err());
         let mut text = signer().verifier().encode();
-        text.replace_range(text.find('+').unwrap() + 1..text.find('+').unwrap() + 3, "00");
-        assert!(LogVerifier::parse(&text).is_err() || LogVerifier::parse(&text).unwrap() != signer().verifier());
+        text.replace_range(
+            text.find('+').unwrap() + 1..text.find('+').unwrap() + 3,
+            "00",
+        );
+        assert!(
+            LogVerifier::parse(&text).is_err()
+                || LogVerifier::parse(&text).unwrap() != signer().verifier()
+        );
     }
 }

@@ -29,7 +29,9 @@ pub struct LeafEntry {
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum LeafError {
-    #[error("leaf field {field} must be 1 to 256 printable ASCII characters without spaces, got {value:?}")]
+    #[error(
+        "leaf field {field} must be 1 to 256 printable ASCII characters without spaces, got {value:?}"
+    )]
     BadField { field: &'static str, value: String },
     #[error("leaf entry is malformed: {0}")]
     Malformed(&'static str),
@@ -46,7 +48,13 @@ fn check_token(field: &'static str, value: &str) -> Result<(), LeafError> {
 }
 
 impl LeafEntry {
-    pub fn new(kind: &str, id: &str, version: u64, time: &str, record_hash: Hash) -> Result<LeafEntry, LeafError> {
+    pub fn new(
+        kind: &str,
+        id: &str,
+        version: u64,
+        time: &str,
+        record_hash: Hash,
+    ) -> Result<LeafEntry, LeafError> {
         check_token("kind", kind)?;
         check_token("id", id)?;
         check_token("time", time)?;
@@ -73,7 +81,9 @@ impl LeafEntry {
 
     pub fn decode(bytes: &[u8]) -> Result<LeafEntry, LeafError> {
         let text = std::str::from_utf8(bytes).map_err(|_| LeafError::Malformed("not UTF-8"))?;
-        let body = text.strip_suffix('\n').ok_or(LeafError::Malformed("no final newline"))?;
+        let body = text
+            .strip_suffix('\n')
+            .ok_or(LeafError::Malformed("no final newline"))?;
         let mut lines = body.split('\n');
         if lines.next() != Some(MAGIC) {
             return Err(LeafError::Malformed("unknown leaf format"));
@@ -111,7 +121,8 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let entry = LeafEntry::new("user", "u-1", 3, "2026-11-22T10:00:00Z", leaf_hash(b"r")).unwrap();
+        let entry =
+            LeafEntry::new("user", "u-1", 3, "2026-11-22T10:00:00Z", leaf_hash(b"r")).unwrap();
         assert_eq!(LeafEntry::decode(&entry.encode()).unwrap(), entry);
     }
 
@@ -120,7 +131,9 @@ mod tests {
         assert!(LeafEntry::new("user\nid x", "u", 1, "t", Hash::empty()).is_err());
         assert!(LeafEntry::new("user", "a b", 1, "t", Hash::empty()).is_err());
         let entry = LeafEntry::new("user", "u-1", 3, "t", Hash::empty()).unwrap();
-        let text = String::from_utf8(entry.encode()).unwrap().replace("version 3", "version 03");
+        let text = String::from_utf8(entry.encode())
+            .unwrap()
+            .replace("version 3", "version 03");
         assert!(LeafEntry::decode(text.as_bytes()).is_err());
         assert!(LeafEntry::decode(b"vigil-leaf/v1\n").is_err());
     }

@@ -18,8 +18,6 @@ mod tree;
 pub use checkpoint::{Checkpoint, CheckpointError, LogSigner, LogVerifier, SignedCheckpoint};
 pub use hash::{Hash, leaf_hash, node_hash};
 pub use leaf::{LeafEntry, LeafError};
-pub use proof::{
-    ConsistencyPlan, InclusionPlan, ProofError, verify_consistency, verify_inclusion,
-};
+pub use proof::{ConsistencyPlan, InclusionPlan, ProofError, verify_consistency, verify_inclusion};
 pub use tile::{TILE_HEIGHT, TILE_WIDTH, TilePath, TilePathError, entry_bundle, tile_width};
 pub use tree::{CompactRange, NodeId, range_decomposition};

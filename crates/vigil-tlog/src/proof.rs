@@ -68,7 +68,10 @@ impl InclusionPlan {
         self.0.node_ids()
     }
 
-    pub fn assemble(&self, lookup: impl Fn(NodeId) -> Option<Hash>) -> Result<Vec<Hash>, ProofError> {
+    pub fn assemble(
+        &self,
+        lookup: impl Fn(NodeId) -> Option<Hash>,
+    ) -> Result<Vec<Hash>, ProofError> {
         self.0.assemble(lookup)
     }
 }
@@ -109,7 +112,10 @@ impl ConsistencyPlan {
         self.0.node_ids()
     }
 
-    pub fn assemble(&self, lookup: impl Fn(NodeId) -> Option<Hash>) -> Result<Vec<Hash>, ProofError> {
+    pub fn assemble(
+        &self,
+        lookup: impl Fn(NodeId) -> Option<Hash>,
+    ) -> Result<Vec<Hash>, ProofError> {
         self.0.assemble(lookup)
     }
 }
@@ -162,7 +168,13 @@ pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root
 
 /// Checks that the tree of size `old` with root `old_root` is a prefix of the
 /// tree of size `new` with root `new_root` (RFC 9162 §2.1.4.2).
-pub fn verify_consistency(old: u64, new: u64, old_root: &Hash, new_root: &Hash, proof: &[Hash]) -> bool {
+pub fn verify_consistency(
+    old: u64,
+    new: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> bool {
     if old > new {
         return false;
     }

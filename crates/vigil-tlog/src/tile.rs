@@ -29,7 +29,9 @@ impl TilePath {
         let level = if level_text == "entries" {
             None
         } else {
-            let level: u8 = parse_decimal(level_text).and_then(|l| u8::try_from(l).ok()).ok_or_else(bad)?;
+            let level: u8 = parse_decimal(level_text)
+                .and_then(|l| u8::try_from(l).ok())
+                .ok_or_else(bad)?;
             if level > 63 / TILE_HEIGHT {
                 return Err(bad());
             }
@@ -37,7 +39,9 @@ impl TilePath {
         };
         let (index_text, width) = match rest.split_once(".p/") {
             Some((index, width)) => {
-                let width = parse_decimal(width).filter(|w| (1..TILE_WIDTH).contains(w)).ok_or_else(bad)?;
+                let width = parse_decimal(width)
+                    .filter(|w| (1..TILE_WIDTH).contains(w))
+                    .ok_or_else(bad)?;
                 (index, width)
             }
             None => (rest, TILE_WIDTH),
@@ -46,12 +50,25 @@ impl TilePath {
         let mut index: u64 = 0;
         for (position, segment) in segments.iter().enumerate() {
             let last = position + 1 == segments.len();
-            let digits = if last { Some(*segment) } else { segment.strip_prefix('x') };
-            let digits = digits.filter(|d| d.len() == 3 && d.bytes().all(|b| b.is_ascii_digit())).ok_or_else(bad)?;
+            let digits = if last {
+                Some(*segment)
+            } else {
+                segment.strip_prefix('x')
+            };
+            let digits = digits
+                .filter(|d| d.len() == 3 && d.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(bad)?;
             let value = parse_decimal(digits).ok_or_else(bad)?;
-            index = index.checked_mul(1000).and_then(|i| i.checked_add(value)).ok_or_else(bad)?;
+            index = index
+                .checked_mul(1000)
+                .and_then(|i| i.checked_add(value))
+                .ok_or_else(bad)?;
         }
-        let path_out = TilePath { level, index, width };
+        let path_out = TilePath {
+            level,
+            index,
+            width,
+        };
         // Only the canonical spelling (no superfluous x000 groups).
         if path_out.to_path() != path {
             return Err(bad());
@@ -74,10 +91,22 @@ impl TilePath {
             .iter()
             .rev()
             .enumerate()
-            .map(|(i, g)| if i + 1 == groups.len() { format!("{g:03}") } else { format!("x{g:03}") })
+            .map(|(i, g)| {
+                if i + 1 == groups.len() {
+                    format!("{g:03}")
+                } else {
+                    format!("x{g:03}")
+                }
+            })
             .collect();
-        let level = self.level.map_or_else(|| "entries".to_string(), |l| l.to_string());
-        let width = if self.width == TILE_WIDTH { String::new() } else { format!(".p/{}", self.width) };
+        let level = self
+            .level
+            .map_or_else(|| "entries".to_string(), |l| l.to_string());
+        let width = if self.width == TILE_WIDTH {
+            String::new()
+        } else {
+            format!(".p/{}", self.width)
+        };
         format!("{level}/{}{width}", encoded.join("/"))
     }
 }
@@ -121,10 +150,25 @@ mod tests {
             ("entries/x001/x234/067", None, 1_234_067, 256),
         ] {
             let path = TilePath::parse(text).unwrap();
-            assert_eq!(path, TilePath { level, index, width });
+            assert_eq!(
+                path,
+                TilePath {
+                    level,
+                    index,
+                    width
+                }
+            );
             assert_eq!(path.to_path(), text);
         }
-        for bad in ["0/1", "0/x000/001", "0/001.p/256", "0/001.p/0", "9/000", "x/000", "0/0a1"] {
+        for bad in [
+            "0/1",
+            "0/x000/001",
+            "0/001.p/256",
+            "0/001.p/0",
+            "9/000",
+            "x/000",
+            "0/0a1",
+        ] {
             assert!(TilePath::parse(bad).is_err(), "{bad}");
         }
     }

@@ -37,7 +37,11 @@ pub fn range_decomposition(lo: u64, hi: u64) -> Vec<NodeId> {
     let mut start = lo;
     while start < hi {
         // The largest aligned power-of-two block starting at `start` that fits.
-        let align = if start == 0 { 63 } else { start.trailing_zeros() };
+        let align = if start == 0 {
+            63
+        } else {
+            start.trailing_zeros()
+        };
         let fit = 63 - (hi - start).leading_zeros();
         let level = align.min(fit);
         ids.push(NodeId::new(level as u8, start >> level));
@@ -49,7 +53,11 @@ pub fn range_decomposition(lo: u64, hi: u64) -> Vec<NodeId> {
 /// Folds decomposition hashes (left to right) into the hash of their range.
 pub(crate) fn fold_right(hashes: &[Hash]) -> Option<Hash> {
     let (last, rest) = hashes.split_last()?;
-    Some(rest.iter().rev().fold(*last, |acc, left| node_hash(left, &acc)))
+    Some(
+        rest.iter()
+            .rev()
+            .fold(*last, |acc, left| node_hash(left, &acc)),
+    )
 }
 
 /// The right edge of a tree: the roots of the complete subtrees that make up

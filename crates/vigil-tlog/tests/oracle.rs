@@ -5,7 +5,8 @@ use proptest::prelude::*;
 use sha2_oracle::Sha256;
 use std::collections::HashMap;
 use vigil_tlog::{
-    CompactRange, ConsistencyPlan, Hash, InclusionPlan, NodeId, leaf_hash, verify_consistency, verify_inclusion,
+    CompactRange, ConsistencyPlan, Hash, InclusionPlan, NodeId, leaf_hash, verify_consistency,
+    verify_inclusion,
 };
 
 /// Our tree as storage would hold it: every completed node by id.
@@ -34,7 +35,10 @@ fn oracle(leaves: &[Vec<u8>]) -> MemoryBackedTree<Sha256, Vec<u8>> {
 }
 
 fn hashes_from_bytes(bytes: &[u8]) -> Vec<Hash> {
-    bytes.chunks(32).map(|c| Hash::from_slice(c).unwrap()).collect()
+    bytes
+        .chunks(32)
+        .map(|c| Hash::from_slice(c).unwrap())
+        .collect()
 }
 
 fn leaves_strategy() -> impl Strategy<Value = Vec<Vec<u8>>> {

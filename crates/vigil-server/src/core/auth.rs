@@ -1,0 +1,100 @@
+//! Request authentication: the `Principal` extractor reads a session cookie,
+//! a bearer token or HTTP Basic credentials and resolves them to a user.
+use crate::accounts::domain::Role;
+use crate::accounts::service::{self, Credentials, Principal};
+use crate::core::error::ApiError;
+use crate::core::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::net::{IpAddr, SocketAddr};
+
+pub const SESSION_COOKIE: &str = "vigil_session";
+
+pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+fn credentials(parts: &Parts) -> Result<Option<Credentials>, ApiError> {
+    if let Some(value) = parts.headers.get(AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| {
+            ApiError::Unauthorized("the Authorization header is not readable".into())
+        })?;
+        let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+        return match scheme.to_ascii_lowercase().as_str() {
+            "bearer" => Ok(Some(Credentials::Bearer(rest.trim().to_string()))),
+            "basic" => {
+                let decoded = STANDARD
+                    .decode(rest.trim())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .ok_or_else(|| ApiError::Unauthorized("malformed Basic credentials".into()))?;
+                let (username, secret) = decoded
+                    .split_once(':')
+                    .ok_or_else(|| ApiError::Unauthorized("malformed Basic credentials".into()))?;
+                Ok(Some(Credentials::Basic {
+                    username: username.to_string(),
+                    secret: secret.to_string(),
+                }))
+            }
+            _ => Err(ApiError::Unauthorized(
+                "use Basic or Bearer authentication".into(),
+            )),
+        };
+    }
+    Ok(session_cookie(&parts.headers).map(Credentials::Session))
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(principal) = parts.extensions.get::<Principal>() {
+            return Ok(principal.clone());
+        }
+        let credentials = credentials(parts)?
+            .ok_or_else(|| ApiError::Unauthorized("authentication required".into()))?;
+        let principal = service::authenticate(&state.db, credentials, client_ip(parts)).await?;
+        parts.extensions.insert(principal.clone());
+        Ok(principal)
+    }
+}
+
+/// A principal holding the administrator role.
+pub struct Administrator(pub Principal);
+
+impl FromRequestParts<AppState> for Administrator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        if !principal.has_role(&Role::ADMINISTRATOR) {
+            return Err(ApiError::Forbidden(
+                "this needs the administrator role".into(),
+            ));
+        }
+        Ok(Administrator(principal))
+    }
+}

@@ -1,0 +1,210 @@
+//! The database: one portable SQL path over SQLite (embedded default) and
+//! PostgreSQL (several servers sharing one database).
+//!
+//! Queries use `$1`-style placeholders, which both engines accept, and only the
+//! column types sqlx's `Any` driver carries (text, integers, blobs). Writes go
+//! through [`Db::write`], which serialises writers on the transparency-log head
+//! row so that leaf indexes are handed out one writer at a time, across
+//! processes on PostgreSQL.
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, SqlSafeStr, Transaction};
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Error)]
+pub enum DbError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("cannot connect to the database at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Query(#[from] sqlx::Error),
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite has one writer at a time anyway; queueing writers here instead
+    /// of in SQLite's busy handler keeps latency fair and avoids timeouts.
+    local_writer: Arc<Mutex<()>>,
+}
+
+/// A write transaction holding the log head: at most one exists at a time.
+pub struct WriteTx {
+    pub tx: Transaction<'static, Any>,
+    _local: OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    /// The connection to run statements on.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Transaction<'static, Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+/// Removes a password from a URL before it is printed.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Db {
+    /// Connects and runs the migrations of the URL's engine.
+    pub async fn open(url: &str) -> Result<Db, DbError> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Connects without migrating (the verifier reads a store as it is).
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(DbError::UnsupportedUrl(redact_url(url)));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|source| DbError::Connect {
+                url: redact_url(url),
+                source,
+            })?;
+        if backend == Backend::Sqlite {
+            // Persistent: readers no longer block the writer.
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
+        }
+        Ok(Db {
+            pool,
+            backend,
+            local_writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let migrations = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let migrations = migrations
+            .iter()
+            .map(|(version, description, sql)| {
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*description),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect();
+        Migrator::with_migrations(migrations)
+            .run(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Starts the transaction of one write use case. Its first statement
+    /// takes the log head's row lock, so concurrent writers (in this process or
+    /// another) queue here rather than conflict later.
+    pub async fn write(&self) -> Result<WriteTx, DbError> {
+        let guard = self.local_writer.clone().lock_owned().await;
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE tlog_head SET size = size WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        Ok(WriteTx { tx, _local: guard })
+    }
+
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+type MigrationFile = (i64, &'static str, &'static str);
+
+const SQLITE_MIGRATIONS: &[MigrationFile] = &[(
+    1,
+    "foundation",
+    include_str!("../../migrations/sqlite/0001_foundation.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[MigrationFile] = &[(
+    1,
+    "foundation",
+    include_str!("../../migrations/postgres/0001_foundation.sql"),
+)];
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_not_printed() {
+        assert_eq!(
+            redact_url("postgres://vigil:secret@db:5432/x"),
+            "postgres://vigil:***@db:5432/x"
+        );
+        assert_eq!(redact_url("sqlite://./vigil.db"), "sqlite://./vigil.db");
+    }
+}

@@ -1,0 +1,140 @@
+//! `vigil log verify --url`: what anyone can check of a running server without
+//! its database. Downloads the signed checkpoint and every entry bundle
+//! (c2sp.org/tlog-tiles), rebuilds the tree and compares roots.
+use super::verify::Report;
+use anyhow::{Context, bail};
+use vigil_tlog::{
+    CompactRange, LeafEntry, LogVerifier, TILE_WIDTH, TilePath, leaf_hash, tile_width,
+};
+
+fn get(agent: &ureq::Agent, url: &str) -> anyhow::Result<Vec<u8>> {
+    let mut response = agent
+        .get(url)
+        .call()
+        .with_context(|| format!("GET {url}"))?;
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(64 * 1024 * 1024)
+        .read_to_vec()
+        .with_context(|| format!("reading {url}"))?;
+    Ok(body)
+}
+
+/// Splits an entry bundle into its entries.
+fn split_bundle(bytes: &[u8]) -> anyhow::Result<Vec<&[u8]>> {
+    let mut entries = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let Some((length, tail)) = rest.split_first_chunk::<2>() else {
+            bail!("entry bundle ends inside a length prefix");
+        };
+        let length = usize::from(u16::from_be_bytes(*length));
+        if tail.len() < length {
+            bail!("entry bundle ends inside an entry");
+        }
+        entries.push(&tail[..length]);
+        rest = &tail[length..];
+    }
+    Ok(entries)
+}
+
+/// Verifies the log served at `base` (e.g. `http://host:8080`). Without a
+/// `key`, the server's own `/log/key` is used, which proves only consistency.
+pub fn verify_remote(
+    base: &str,
+    key: Option<&LogVerifier>,
+    since: Option<&str>,
+) -> anyhow::Result<(Report, LogVerifier)> {
+    let base = base.trim_end_matches('/');
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into();
+    let verifier = match key {
+        Some(key) => key.clone(),
+        None => {
+            let text = String::from_utf8(get(&agent, &format!("{base}/log/key"))?)?;
+            LogVerifier::parse(text.trim())
+                .context("the server's /log/key is not a verifier key")?
+        }
+    };
+    let note = String::from_utf8(get(&agent, &format!("{base}/log/checkpoint"))?)?;
+    let mut report = Report::default();
+    let signed = verifier
+        .verify(&note)
+        .context("the served checkpoint does not verify with the log key")?;
+    let since = since
+        .map(|note| {
+            verifier
+                .verify(note)
+                .context("the --since checkpoint does not verify with the log key")
+        })
+        .transpose()?;
+    let size = signed.checkpoint.size;
+    let mut range = CompactRange::new();
+    let mut since_root = None;
+    let mut index = 0u64;
+    while let Some(width) = tile_width(None, index, size) {
+        let path = TilePath {
+            level: None,
+            index,
+            width,
+        };
+        let bytes = get(&agent, &format!("{base}/log/tile/{}", path.to_path()))?;
+        let entries = split_bundle(&bytes)?;
+        if entries.len() as u64 != width {
+            bail!(
+                "entry bundle {} holds {} entries, expected {width}",
+                path.to_path(),
+                entries.len()
+            );
+        }
+        for entry in entries {
+            if let Err(e) = LeafEntry::decode(entry) {
+                report.problems.push(super::verify::Problem {
+                    subject: format!("log leaf {}", range.size()),
+                    problem: format!("entry is malformed: {e}"),
+                });
+            }
+            range.push(leaf_hash(entry));
+            report.records_checked += 1;
+            if since
+                .as_ref()
+                .is_some_and(|s| s.checkpoint.size == range.size())
+            {
+                since_root = Some(range.root());
+            }
+        }
+        index += 1;
+        if width < TILE_WIDTH {
+            break;
+        }
+    }
+    report.tree_size = range.size();
+    report.root = range.root().to_hex();
+    if range.root() != signed.checkpoint.root {
+        report.problems.push(super::verify::Problem {
+            subject: format!("checkpoint {size}"),
+            problem: "its root differs from the tree rebuilt from the served entries".into(),
+        });
+    } else {
+        report.checkpoint_size = Some(size);
+        report.checkpoint_note = Some(note.clone());
+    }
+    if let Some(since) = since {
+        let ok = if since.checkpoint.size == 0 {
+            true
+        } else {
+            since_root == Some(since.checkpoint.root)
+        };
+        if !ok {
+            report.problems.push(super::verify::Problem {
+                subject: format!("--since checkpoint {}", since.checkpoint.size),
+                problem: "the served log does not extend it: history was rewritten or truncated"
+                    .into(),
+            });
+        }
+    }
+    Ok((report, verifier))
+}

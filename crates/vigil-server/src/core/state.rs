@@ -1,0 +1,14 @@
+//! What every handler can reach.
+use crate::core::db::Db;
+use crate::core::ledger::Ledger;
+use crate::core::metrics::Metrics;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub ledger: Ledger,
+    pub metrics: Arc<Metrics>,
+    /// Session cookies get the `Secure` flag (the public URL is https).
+    pub secure_cookies: bool,
+}

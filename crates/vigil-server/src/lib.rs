@@ -1,0 +1,7 @@
+//! Vigil's web service and storage, used by the `vigil` binary.
+#![forbid(unsafe_code)]
+
+pub mod accounts;
+pub mod core;
+pub mod demo;
+pub mod pages;

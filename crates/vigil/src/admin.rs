@@ -1,0 +1,372 @@
+//! `vigil admin`: the same use cases as the admin API, run against the store
+//! directly. Every change is audited with the actor `cli`.
+use crate::StoreArgs;
+use anyhow::{Context, anyhow};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use std::io::BufRead;
+use vigil_server::accounts::domain::ROLE_CATALOGUE;
+use vigil_server::accounts::service::{
+    self, NewOrganisation, NewUser, OrganisationChanges, UserChanges,
+};
+use vigil_server::accounts::store;
+use vigil_server::core::audit::{self, Actor};
+use vigil_server::core::config::ConfigLayer;
+use vigil_server::core::db::Db;
+use vigil_server::core::error::ApiError;
+use vigil_server::core::ids::UserId;
+use vigil_server::core::server::open_store;
+use vigil_server::core::time::parse_duration;
+
+#[derive(Args)]
+pub struct AdminArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Organisations (national contact points, EMBs, fact-checkers …)
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// User accounts and their roles
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens for machine clients (shown once, stored hashed)
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Show the newest audit events
+    Audit {
+        /// How many events
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        /// Only this action, e.g. auth.login_failed
+        #[arg(long)]
+        action: Option<String>,
+    },
+    /// List the roles users can hold
+    Roles,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation
+    Create {
+        #[arg(long)]
+        name: String,
+        /// national_contact_point, eu_institution, election_management_body, regulator,
+        /// fact_checker, civil_society, observer, publisher_or_sponsor, research
+        #[arg(long)]
+        kind: String,
+        /// Two-letter country code (EU for EU-level bodies)
+        #[arg(long)]
+        country: Option<String>,
+    },
+    /// List organisations
+    List,
+    /// Change an organisation (by id)
+    Update {
+        id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Two-letter code; an empty string clears it
+        #[arg(long)]
+        country: Option<String>,
+        /// active or disabled
+        #[arg(long)]
+        status: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input with
+    /// --password-stdin, otherwise a random one is generated and printed once
+    Create {
+        /// Organisation id or exact name
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        username: String,
+        /// A role (repeat for several); see `vigil admin roles`
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users
+    List {
+        /// Only users of this organisation id
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Replace a user's roles
+    SetRoles {
+        /// Username or user id
+        user: String,
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+    },
+    /// Set a user's password (read from standard input, or generated and printed)
+    SetPassword {
+        user: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable a user (ends their sessions; tokens stop working)
+    Disable { user: String },
+    /// Enable a disabled user
+    Enable { user: String },
+    /// Erase a user's personal data (display name, e-mail) for good
+    Redact { user: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token for a user; the secret is printed once
+    Create {
+        /// Username or user id
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+        /// Lifetime such as 90d, 12h (default: no expiry)
+        #[arg(long)]
+        expires_in: Option<String>,
+    },
+    /// List a user's tokens
+    List {
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke a token by id
+    Revoke { id: String },
+}
+
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn cli_error(e: ApiError) -> anyhow::Error {
+    match e {
+        ApiError::Invalid { fields, .. } if !fields.is_empty() => {
+            let lines: Vec<String> = fields
+                .iter()
+                .map(|f| format!("  {}: {}", f.field, f.message))
+                .collect();
+            anyhow!("invalid input:\n{}", lines.join("\n"))
+        }
+        ApiError::Invalid { message, .. } => anyhow!("invalid input: {message}"),
+        ApiError::Internal(cause) => cause,
+        other => anyhow!("{other}"),
+    }
+}
+
+fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        return Ok((line.trim_end_matches(['\r', '\n']).to_string(), false));
+    }
+    let bytes = vigil_server::core::secrets::random_bytes::<18>()?;
+    Ok((
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes),
+        true,
+    ))
+}
+
+async fn resolve_user(db: &Db, user: &str) -> anyhow::Result<String> {
+    if UserId::parse(user).is_some() {
+        return Ok(user.to_string());
+    }
+    store::user_by_username(db.pool(), user)
+        .await?
+        .map(|u| u.user.id.to_string())
+        .ok_or_else(|| anyhow!("no user {user:?}"))
+}
+
+pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
+    let settings = args.store.settings(ConfigLayer::default())?;
+    let (db, _ledger) = open_store(&settings).await?;
+    let actor = Actor::CommandLine;
+    match args.command {
+        AdminCommand::Org(command) => match command {
+            OrgCommand::Create {
+                name,
+                kind,
+                country,
+            } => {
+                let org = service::create_organisation(
+                    &db,
+                    &actor,
+                    NewOrganisation {
+                        name,
+                        kind,
+                        country,
+                    },
+                )
+                .await
+                .map_err(cli_error)?;
+                print_json(&org)?;
+            }
+            OrgCommand::List => print_json(&store::organisations(db.pool()).await?)?,
+            OrgCommand::Update {
+                id,
+                name,
+                country,
+                status,
+            } => {
+                let changes = OrganisationChanges {
+                    name,
+                    country: country.map(|c| if c.is_empty() { None } else { Some(c) }),
+                    status,
+                };
+                print_json(
+                    &service::update_organisation(&db, &actor, &id, changes)
+                        .await
+                        .map_err(cli_error)?,
+                )?;
+            }
+        },
+        AdminCommand::User(command) => match command {
+            UserCommand::Create {
+                org,
+                username,
+                roles,
+                display_name,
+                email,
+                password_stdin,
+            } => {
+                let (password, generated) = read_or_generate_password(password_stdin)?;
+                let user = service::create_user(
+                    &db,
+                    &actor,
+                    NewUser {
+                        organisation: org,
+                        username,
+                        password: password.clone(),
+                        roles,
+                        display_name,
+                        email,
+                    },
+                )
+                .await
+                .map_err(cli_error)?;
+                print_json(&user)?;
+                if generated {
+                    eprintln!("Password (shown once): {password}");
+                }
+            }
+            UserCommand::List { org } => {
+                let org = org
+                    .as_deref()
+                    .and_then(vigil_server::core::ids::OrganisationId::parse);
+                print_json(&store::users(db.pool(), org.as_ref()).await?)?;
+            }
+            UserCommand::SetRoles { user, roles } => {
+                let id = resolve_user(&db, &user).await?;
+                let changes = UserChanges {
+                    roles: Some(roles),
+                    ..UserChanges::default()
+                };
+                print_json(
+                    &service::update_user(&db, &actor, &id, changes)
+                        .await
+                        .map_err(cli_error)?,
+                )?;
+            }
+            UserCommand::SetPassword {
+                user,
+                password_stdin,
+            } => {
+                let id = resolve_user(&db, &user).await?;
+                let (password, generated) = read_or_generate_password(password_stdin)?;
+                service::set_password(&db, &actor, &id, &password)
+                    .await
+                    .map_err(cli_error)?;
+                if generated {
+                    eprintln!("Password (shown once): {password}");
+                }
+                println!("password changed for {user}");
+            }
+            UserCommand::Disable { user } => set_status(&db, &actor, &user, "disabled").await?,
+            UserCommand::Enable { user } => set_status(&db, &actor, &user, "active").await?,
+            UserCommand::Redact { user } => {
+                let id = resolve_user(&db, &user).await?;
+                print_json(
+                    &service::redact_user(&db, &actor, &id)
+                        .await
+                        .map_err(cli_error)?,
+                )?;
+            }
+        },
+        AdminCommand::Token(command) => match command {
+            TokenCommand::Create {
+                user,
+                name,
+                expires_in,
+            } => {
+                let id = resolve_user(&db, &user).await?;
+                let lifetime = expires_in
+                    .as_deref()
+                    .map(|t| {
+                        parse_duration(t).ok_or_else(|| {
+                            anyhow!("--expires-in {t:?}: use a duration such as 90d, 12h or 30m")
+                        })
+                    })
+                    .transpose()?;
+                let (token, secret) = service::create_token(&db, &actor, &id, &name, lifetime)
+                    .await
+                    .map_err(cli_error)?;
+                print_json(&token)?;
+                eprintln!(
+                    "Token (shown once; use as a Bearer token or as the Basic password): {secret}"
+                );
+            }
+            TokenCommand::List { user } => {
+                let id = resolve_user(&db, &user).await?;
+                print_json(&store::tokens_of(db.pool(), &UserId::from_stored(id)).await?)?;
+            }
+            TokenCommand::Revoke { id } => {
+                print_json(
+                    &service::revoke_token(&db, &actor, &id, None)
+                        .await
+                        .map_err(cli_error)?,
+                )?;
+            }
+        },
+        AdminCommand::Audit { limit, action } => {
+            print_json(&audit::recent(&db, limit, action.as_deref()).await?)?
+        }
+        AdminCommand::Roles => {
+            for role in ROLE_CATALOGUE {
+                println!("{:<14} {}", role.name, role.description);
+            }
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn set_status(db: &Db, actor: &Actor, user: &str, status: &str) -> anyhow::Result<()> {
+    let id = resolve_user(db, user).await?;
+    let changes = UserChanges {
+        status: Some(status.to_string()),
+        ..UserChanges::default()
+    };
+    print_json(
+        &service::update_user(db, actor, &id, changes)
+            .await
+            .map_err(cli_error)?,
+    )
+}
