@@ -1,5 +1,6 @@
 //! Accounts over real HTTP, on every backend: logins, sessions, tokens,
 //! roles, rate limiting, bad input, and that each is audited.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 mod common;
 
 use common::{Backend, PASSWORD, TestApp, backends};

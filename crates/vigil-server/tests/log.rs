@@ -1,6 +1,7 @@
 //! The transparency log on every backend: proofs and tiles a client can
 //! check, concurrent writers (two servers on one database), an interrupted
 //! write, and tampering behind the server's back.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 mod common;
 
 use common::{Backend, PASSWORD, TestApp, backends};

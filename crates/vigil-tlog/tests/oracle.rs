@@ -1,5 +1,6 @@
 //! The tree agrees with an independent RFC 6962 implementation (ct-merkle) on
 //! roots and proofs for random sizes, and forged leaves or proofs fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 use ct_merkle::mem_backed_tree::MemoryBackedTree;
 use proptest::prelude::*;
 use sha2_oracle::Sha256;

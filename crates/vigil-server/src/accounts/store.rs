@@ -448,9 +448,8 @@ pub async fn session_user<'e, E: Executor<'e, Database = Any>>(
         .bind(now.to_string())
         .fetch_optional(executor)
         .await?;
-    Ok(row
-        .map(|r| r.try_get::<String, _>(0).map(UserId::from_stored))
-        .transpose()?)
+    row.map(|r| r.try_get::<String, _>(0).map(UserId::from_stored))
+        .transpose()
 }
 
 pub async fn delete_sessions<'e, E: Executor<'e, Database = Any>>(

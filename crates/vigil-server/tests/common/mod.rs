@@ -1,7 +1,7 @@
 //! Test harness: the real server on a random port over a fresh database,
 //! SQLite always and PostgreSQL when `VIGIL_TEST_POSTGRES_URL` is set
 //! (`.ci/run` sets it to the local server).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine;
 use serde_json::Value;

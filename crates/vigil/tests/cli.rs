@@ -1,0 +1,221 @@
+//! The `vigil` binary as an operator meets it: clear errors that write
+//! nothing, and `vigil log verify` exit codes on a real store.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vigil(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .env_remove("VIGIL_DATABASE_URL")
+        .env_remove("VIGIL_DATA_DIR")
+        .env_remove("VIGIL_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// A new directory per call (tests run in parallel).
+fn temp_dir() -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("vigil-cli-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn is_empty_dir(dir: &Path) -> bool {
+    std::fs::read_dir(dir)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(true)
+}
+
+#[test]
+fn malformed_configuration_is_named_and_nothing_is_written() {
+    let dir = temp_dir();
+    let config = dir.join("vigil.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\nchekpoint_interval_seconds = 5\n",
+    )
+    .unwrap();
+    let data = dir.join("data");
+    let output = vigil(&[
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = text(&output);
+    assert!(
+        message.contains("vigil.toml is not valid")
+            && message.contains("chekpoint_interval_seconds"),
+        "{message}"
+    );
+    assert!(!data.exists(), "nothing may be written");
+}
+
+#[test]
+fn unreachable_database_is_named_and_nothing_is_written() {
+    let dir = temp_dir();
+    let data = dir.join("data");
+    let output = vigil(&[
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--database-url",
+        "postgres://vigil:secret@127.0.0.1:1/vigil",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = text(&output);
+    assert!(
+        message
+            .contains("cannot connect to the database at postgres://vigil:***@127.0.0.1:1/vigil"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("secret"),
+        "the password is not printed: {message}"
+    );
+    assert!(
+        !data.exists() || is_empty_dir(&data),
+        "nothing may be written"
+    );
+}
+
+#[test]
+fn admin_commands_and_log_verify_on_a_real_store() {
+    let dir = temp_dir();
+    let data = dir.join("data");
+    let data = data.to_str().unwrap();
+    let created = vigil(&[
+        "admin",
+        "--data-dir",
+        data,
+        "org",
+        "create",
+        "--name",
+        "Electoral Commission",
+        "--kind",
+        "election_management_body",
+        "--country",
+        "PT",
+    ]);
+    assert!(created.status.success(), "{}", text(&created));
+    let bad = vigil(&[
+        "admin",
+        "--data-dir",
+        data,
+        "org",
+        "create",
+        "--name",
+        "X",
+        "--kind",
+        "club",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("kind: use one of"), "{}", text(&bad));
+    let user = vigil(&[
+        "admin",
+        "--data-dir",
+        data,
+        "user",
+        "create",
+        "--org",
+        "Electoral Commission",
+        "--username",
+        "clerk",
+        "--role",
+        "reader",
+    ]);
+    assert!(user.status.success(), "{}", text(&user));
+    assert!(text(&user).contains("Password (shown once)"));
+    let token = vigil(&[
+        "admin",
+        "--data-dir",
+        data,
+        "token",
+        "create",
+        "--user",
+        "clerk",
+        "--name",
+        "feed",
+        "--expires-in",
+        "30d",
+    ]);
+    assert!(token.status.success(), "{}", text(&token));
+    assert!(text(&token).contains("vigil_"));
+    let roles = vigil(&[
+        "admin",
+        "--data-dir",
+        data,
+        "user",
+        "set-roles",
+        "clerk",
+        "--role",
+        "analyst",
+    ]);
+    assert!(roles.status.success(), "{}", text(&roles));
+    let audit = vigil(&[
+        "admin",
+        "--data-dir",
+        data,
+        "audit",
+        "--action",
+        "user.roles_changed",
+    ]);
+    assert!(
+        text(&audit).contains("\"actor\": \"cli\""),
+        "{}",
+        text(&audit)
+    );
+
+    let checkpoint = dir.join("checkpoint.txt");
+    let clean = vigil(&[
+        "log",
+        "--data-dir",
+        data,
+        "verify",
+        "--save-checkpoint",
+        checkpoint.to_str().unwrap(),
+    ]);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+    assert!(text(&clean).starts_with("OK: "), "{}", text(&clean));
+    let since = vigil(&[
+        "log",
+        "--data-dir",
+        data,
+        "verify",
+        "--since",
+        checkpoint.to_str().unwrap(),
+    ]);
+    assert_eq!(since.status.code(), Some(0), "{}", text(&since));
+
+    // An administrator edits a row with the sqlite3 tool (or any other).
+    let db = format!("{data}/vigil.db");
+    let status = Command::new("sqlite3")
+        .args([&db, "UPDATE organisations SET country = 'ES'"])
+        .status()
+        .expect("the sqlite3 command-line tool is needed for this test (scripts/test installs it)");
+    assert!(status.success());
+    let tampered = vigil(&["log", "--data-dir", data, "verify"]);
+    assert_eq!(tampered.status.code(), Some(1), "{}", text(&tampered));
+    let message = text(&tampered);
+    assert!(
+        message.contains("FAILED")
+            && message.contains("organisation org-")
+            && message.contains("edited"),
+        "{message}"
+    );
+}
