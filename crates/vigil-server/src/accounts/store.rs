@@ -88,26 +88,28 @@ pub async fn organisation<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     id: &str,
 ) -> Result<Option<Organisation>, sqlx::Error> {
-    let sql = select(ORGANISATION_COLUMNS, "organisations", "WHERE id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id.to_string())
-        .fetch_optional(executor)
-        .await?
-        .map(|row| organisation_from_row(&row))
-        .transpose()
+    find_by(
+        executor,
+        (ORGANISATION_COLUMNS, "organisations"),
+        "id",
+        id,
+        organisation_from_row,
+    )
+    .await
 }
 
 pub async fn organisation_by_name<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     name: &str,
 ) -> Result<Option<Organisation>, sqlx::Error> {
-    let sql = select(ORGANISATION_COLUMNS, "organisations", "WHERE name = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(name.to_string())
-        .fetch_optional(executor)
-        .await?
-        .map(|row| organisation_from_row(&row))
-        .transpose()
+    find_by(
+        executor,
+        (ORGANISATION_COLUMNS, "organisations"),
+        "name",
+        name,
+        organisation_from_row,
+    )
+    .await
 }
 
 pub async fn organisations<'e, E: Executor<'e, Database = Any>>(
@@ -124,6 +126,26 @@ pub async fn organisations<'e, E: Executor<'e, Database = Any>>(
 
 fn select(columns: &str, table: &str, tail: &str) -> String {
     format!("SELECT {columns} FROM {table} {tail}")
+}
+
+/// The row of `table` whose `key` column equals `value`, mapped by `map`.
+async fn find_by<'e, E, T>(
+    executor: E,
+    (columns, table): (&str, &str),
+    key: &str,
+    value: &str,
+    map: fn(&AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Option<T>, sqlx::Error>
+where
+    E: Executor<'e, Database = Any>,
+{
+    let sql = select(columns, table, &format!("WHERE {key} = $1"));
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(value.to_string())
+        .fetch_optional(executor)
+        .await?
+        .map(|row| map(&row))
+        .transpose()
 }
 
 // ---------- users ----------
@@ -234,26 +256,21 @@ pub async fn user<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     id: &str,
 ) -> Result<Option<UserWithSecret>, sqlx::Error> {
-    let sql = select(USER_COLUMNS, "users", "WHERE id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id.to_string())
-        .fetch_optional(executor)
-        .await?
-        .map(|row| user_from_row(&row))
-        .transpose()
+    find_by(executor, (USER_COLUMNS, "users"), "id", id, user_from_row).await
 }
 
 pub async fn user_by_username<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     username: &str,
 ) -> Result<Option<UserWithSecret>, sqlx::Error> {
-    let sql = select(USER_COLUMNS, "users", "WHERE username = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(username.to_string())
-        .fetch_optional(executor)
-        .await?
-        .map(|row| user_from_row(&row))
-        .transpose()
+    find_by(
+        executor,
+        (USER_COLUMNS, "users"),
+        "username",
+        username,
+        user_from_row,
+    )
+    .await
 }
 
 pub async fn users<'e, E: Executor<'e, Database = Any>>(
@@ -380,26 +397,28 @@ pub async fn token<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     id: &str,
 ) -> Result<Option<StoredToken>, sqlx::Error> {
-    let sql = select(TOKEN_COLUMNS, "api_tokens", "WHERE id = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id.to_string())
-        .fetch_optional(executor)
-        .await?
-        .map(|row| token_from_row(&row))
-        .transpose()
+    find_by(
+        executor,
+        (TOKEN_COLUMNS, "api_tokens"),
+        "id",
+        id,
+        token_from_row,
+    )
+    .await
 }
 
 pub async fn token_by_hash<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     hash: &str,
 ) -> Result<Option<StoredToken>, sqlx::Error> {
-    let sql = select(TOKEN_COLUMNS, "api_tokens", "WHERE token_hash = $1");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(hash.to_string())
-        .fetch_optional(executor)
-        .await?
-        .map(|row| token_from_row(&row))
-        .transpose()
+    find_by(
+        executor,
+        (TOKEN_COLUMNS, "api_tokens"),
+        "token_hash",
+        hash,
+        token_from_row,
+    )
+    .await
 }
 
 pub async fn tokens_of<'e, E: Executor<'e, Database = Any>>(
