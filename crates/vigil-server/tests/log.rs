@@ -6,8 +6,12 @@ mod common;
 
 use common::{Backend, PASSWORD, TestApp, backends};
 use serde_json::json;
+use vigil_server::core::ledger::record::Record;
 use vigil_server::core::ledger::verify::{Report, verify_store};
-use vigil_tlog::{Hash, LogVerifier, leaf_hash, verify_consistency, verify_inclusion};
+use vigil_server::core::ledger::{RecordWrite, insert_records, kinds};
+use vigil_tlog::{
+    CompactRange, Hash, LogVerifier, leaf_hash, verify_consistency, verify_inclusion,
+};
 
 async fn verify(app: &TestApp) -> Report {
     let verifier = LogVerifier::parse(&app.ledger.verifier_key()).unwrap();
@@ -309,7 +313,10 @@ async fn tampering_is_caught(backend: Backend) {
         report.problems
     );
     assert!(
-        report.problems.iter().any(|p| p.subject == "tree node 0/0"),
+        report
+            .problems
+            .iter()
+            .any(|p| p.subject == "log head" && p.problem.contains("frontier")),
         "{:?}",
         report.problems
     );
@@ -341,5 +348,141 @@ async fn an_interrupted_write_leaves_no_trace() {
 async fn edits_deletions_and_insertions_behind_the_servers_back_are_named() {
     for backend in backends() {
         tampering_is_caught(backend).await;
+    }
+}
+
+/// Enough leaves for stored tile-level nodes (level 8) and for nodes computed
+/// from them (levels 9 and 10), appended in uneven batches: every inclusion
+/// and consistency proof checks against the tree rebuilt from the entries.
+async fn proofs_across_tile_levels(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let total: u64 = 1_100;
+    let mut written = 0;
+    for batch in [1_u64, 255, 1, 300, 7, 536] {
+        let records: Vec<Record> = (written..written + batch)
+            .map(|n| {
+                Record::new(
+                    &kinds::BENCH_RECORD,
+                    format!("b-{n:05}"),
+                    1,
+                    vec![format!("{{\"n\":{n}}}").into()],
+                )
+            })
+            .collect();
+        let writes: Vec<RecordWrite<'_>> = records
+            .iter()
+            .map(|record| RecordWrite {
+                record,
+                personal: None,
+            })
+            .collect();
+        let mut tx = app.db.write().await.unwrap();
+        insert_records(&mut tx, &writes).await.unwrap();
+        tx.commit().await.unwrap();
+        written += batch;
+    }
+    assert_eq!(written, total);
+    let size = app.ledger.size().await.unwrap();
+    let entries: Vec<String> = sqlx::query_scalar("SELECT entry FROM tlog_leaves ORDER BY idx")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(entries.len() as u64, size);
+    let leaves: Vec<Hash> = entries.iter().map(|e| leaf_hash(e.as_bytes())).collect();
+    let root_of = |n: u64| {
+        let mut range = CompactRange::new();
+        for leaf in &leaves[..n as usize] {
+            range.push(*leaf);
+        }
+        range.root()
+    };
+    let stored: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT level, idx FROM tlog_nodes ORDER BY level, idx")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    let level8: Vec<(i64, i64)> = (0..(size / 256) as i64).map(|i| (8, i)).collect();
+    assert_eq!(
+        stored, level8,
+        "{backend:?}: only tile-level nodes are stored"
+    );
+
+    for tree_size in [1, 2, 255, 256, 257, 512, 700, 1024, size] {
+        let root = root_of(tree_size);
+        assert_eq!(
+            app.ledger.root(tree_size).await.unwrap(),
+            root,
+            "root of {tree_size}"
+        );
+        for index in [0, tree_size / 3, tree_size / 2, tree_size - 1] {
+            let proof = app
+                .ledger
+                .inclusion_proof(index, Some(tree_size))
+                .await
+                .unwrap();
+            let path: Vec<Hash> = proof
+                .proof
+                .iter()
+                .map(|h| Hash::from_hex(h).unwrap())
+                .collect();
+            assert!(
+                verify_inclusion(&leaves[index as usize], index, tree_size, &path, &root),
+                "{backend:?}: leaf {index} in {tree_size}"
+            );
+        }
+        for old in [1, tree_size / 2, tree_size]
+            .into_iter()
+            .filter(|&old| old >= 1)
+        {
+            let proof = app.ledger.consistency_proof(old, tree_size).await.unwrap();
+            let path: Vec<Hash> = proof
+                .proof
+                .iter()
+                .map(|h| Hash::from_hex(h).unwrap())
+                .collect();
+            assert!(
+                verify_consistency(old, tree_size, &root_of(old), &root, &path),
+                "{backend:?}: {old} to {tree_size}"
+            );
+        }
+    }
+    app.ledger.checkpoint().await.unwrap();
+    let report = verify(&app).await;
+    assert!(report.ok(), "{backend:?}: {:?}", report.problems);
+    assert_eq!(report.tree_size, size);
+
+    // A stored node rewritten: the verifier names it and proofs through it fail.
+    tamper(&app, "UPDATE tlog_nodes SET hash = (SELECT hash FROM tlog_nodes WHERE level = 8 AND idx = 1) WHERE level = 8 AND idx = 0").await;
+    let report = verify(&app).await;
+    assert_eq!(
+        report
+            .problems
+            .iter()
+            .map(|p| p.subject.as_str())
+            .collect::<Vec<_>>(),
+        vec!["tree node 8/0"],
+        "{backend:?}: {:?}",
+        report.problems
+    );
+    let proof = app.ledger.inclusion_proof(700, Some(size)).await.unwrap();
+    let path: Vec<Hash> = proof
+        .proof
+        .iter()
+        .map(|h| Hash::from_hex(h).unwrap())
+        .collect();
+    assert!(!verify_inclusion(
+        &leaves[700],
+        700,
+        size,
+        &path,
+        &root_of(size)
+    ));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proofs_cross_tile_levels() {
+    for backend in backends() {
+        proofs_across_tile_levels(backend).await;
     }
 }

@@ -97,20 +97,32 @@ impl LeafEntry {
         };
         let kind = field("kind")?;
         let id = field("id")?;
-        let version = field("version")?
-            .parse::<u64>()
-            .map_err(|_| LeafError::Malformed("version"))?;
+        let version_text = field("version")?;
         let time = field("time")?;
-        let record_hash = Hash::from_hex(field("sha256")?).ok_or(LeafError::Malformed("sha256"))?;
+        let hash_text = field("sha256")?;
         if lines.next().is_some() {
             return Err(LeafError::Malformed("trailing lines"));
         }
-        let entry = LeafEntry::new(kind, id, version, time, record_hash)?;
-        // Only the canonical spelling is accepted, so one record has one leaf.
-        if entry.encode() != bytes {
+        // Only the canonical spelling is accepted, so one record has one leaf:
+        // decimal digits without a leading zero, lowercase hex, and (checked
+        // by `new`) tokens without spaces, so single spaces separate fields.
+        let canonical_version = !version_text.is_empty()
+            && version_text.bytes().all(|b| b.is_ascii_digit())
+            && !(version_text.len() > 1 && version_text.starts_with('0'));
+        if !canonical_version {
+            return Err(LeafError::Malformed("version"));
+        }
+        let version = version_text
+            .parse::<u64>()
+            .map_err(|_| LeafError::Malformed("version"))?;
+        if !hash_text
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
             return Err(LeafError::Malformed("not in canonical form"));
         }
-        Ok(entry)
+        let record_hash = Hash::from_hex(hash_text).ok_or(LeafError::Malformed("sha256"))?;
+        LeafEntry::new(kind, id, version, time, record_hash)
     }
 }
 
@@ -136,5 +148,40 @@ mod tests {
             .replace("version 3", "version 03");
         assert!(LeafEntry::decode(text.as_bytes()).is_err());
         assert!(LeafEntry::decode(b"vigil-leaf/v1\n").is_err());
+        let canonical = String::from_utf8(entry.encode()).unwrap();
+        for spelling in [
+            canonical.replace("version 3", "version +3"),
+            canonical.replace("version 3", "version  3"),
+            canonical.replace("id u-1", "id  u-1"),
+            canonical.replace("kind user", "kind user "),
+            canonical.replace(
+                &Hash::empty().to_hex(),
+                &Hash::empty().to_hex().to_uppercase(),
+            ),
+            canonical.replace('\n', "\r\n"),
+        ] {
+            assert_ne!(spelling, canonical);
+            assert!(
+                LeafEntry::decode(spelling.as_bytes()).is_err(),
+                "{spelling:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever decodes is canonical: encoding it gives back the same bytes.
+        #[test]
+        fn decoded_entries_are_canonical(
+            kind in "[!-~]{1,8}",
+            id in "[ -~]{1,8}",
+            version in "[0-9+ ]{1,4}",
+            time in "[!-~]{1,4}",
+            hash in "[0-9a-f]{63}[0-9a-fA-F]",
+        ) {
+            let text = format!("vigil-leaf/v1\nkind {kind}\nid {id}\nversion {version}\ntime {time}\nsha256 {hash}\n");
+            if let Ok(entry) = LeafEntry::decode(text.as_bytes()) {
+                proptest::prop_assert_eq!(entry.encode(), text.into_bytes());
+            }
+        }
     }
 }

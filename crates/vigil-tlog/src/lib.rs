@@ -20,4 +20,4 @@ pub use hash::{Hash, leaf_hash, node_hash};
 pub use leaf::{LeafEntry, LeafError};
 pub use proof::{ConsistencyPlan, InclusionPlan, ProofError, verify_consistency, verify_inclusion};
 pub use tile::{TILE_HEIGHT, TILE_WIDTH, TilePath, TilePathError, entry_bundle, tile_width};
-pub use tree::{CompactRange, NodeId, range_decomposition};
+pub use tree::{BaseRange, CompactRange, NodeId, range_decomposition, subtree_root};

@@ -28,6 +28,51 @@ impl NodeId {
     }
 }
 
+impl NodeId {
+    /// Whether a store keeps this node: only the tile levels (8, 16, …) are
+    /// kept, as tlog-tiles serves them; level 0 is the hash of the leaf entry
+    /// and every other node is computed from the tile level below it.
+    pub fn is_stored(&self) -> bool {
+        self.level > 0 && self.level.is_multiple_of(crate::tile::TILE_HEIGHT)
+    }
+
+    /// The nodes this one is computed from: the complete run at the nearest
+    /// tile level at or below it (itself when it is at a tile level).
+    pub fn base(&self) -> BaseRange {
+        let level = self.level - self.level % crate::tile::TILE_HEIGHT;
+        let span = 1u64 << (self.level - level);
+        BaseRange {
+            level,
+            first: self.index * span,
+            count: span,
+        }
+    }
+}
+
+/// A run of `count` nodes at tile level `level`, from index `first`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BaseRange {
+    pub level: u8,
+    pub first: u64,
+    pub count: u64,
+}
+
+/// The root of the complete subtree over `hashes` (a power-of-two count of
+/// sibling nodes, left to right); `None` for any other count.
+pub fn subtree_root(hashes: &[Hash]) -> Option<Hash> {
+    if !hashes.len().is_power_of_two() {
+        return None;
+    }
+    let mut level: Vec<Hash> = hashes.to_vec();
+    while level.len() > 1 {
+        level = level
+            .chunks_exact(2)
+            .map(|pair| node_hash(&pair[0], &pair[1]))
+            .collect();
+    }
+    level.first().copied()
+}
+
 /// Splits the leaf range [lo, hi) into the fewest complete, aligned subtrees,
 /// left to right. For a range that is a node of the RFC 6962 tree over [0, n)
 /// (every range a proof needs), folding these hashes from the right yields
@@ -91,6 +136,23 @@ impl CompactRange {
         self.size
     }
 
+    /// The hashes [`CompactRange::from_parts`] takes back, concatenated.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.nodes.iter().flat_map(|(_, hash)| hash.0).collect()
+    }
+
+    /// The inverse of [`CompactRange::to_bytes`] for a tree of `size` leaves.
+    pub fn from_bytes(size: u64, bytes: &[u8]) -> Option<CompactRange> {
+        if !bytes.len().is_multiple_of(32) {
+            return None;
+        }
+        let hashes: Vec<Hash> = bytes
+            .chunks_exact(32)
+            .filter_map(Hash::from_slice)
+            .collect();
+        CompactRange::from_parts(size, &hashes)
+    }
+
     /// Appends one leaf hash; returns every node that became complete, the leaf
     /// itself first (these are the nodes storage must write).
     pub fn push(&mut self, leaf: Hash) -> Vec<(NodeId, Hash)> {
@@ -122,6 +184,44 @@ impl CompactRange {
 mod tests {
     use super::*;
     use crate::hash::leaf_hash;
+
+    #[test]
+    fn every_node_is_computed_from_its_tile_level() {
+        let leaves: Vec<Hash> = (0..1024u32).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        // Every node the compact range completes, by id.
+        let mut range = CompactRange::new();
+        let mut nodes = std::collections::HashMap::new();
+        for leaf in &leaves {
+            nodes.extend(range.push(*leaf));
+        }
+        let stored: Vec<&NodeId> = nodes.keys().filter(|id| id.is_stored()).collect();
+        assert_eq!(stored.len(), 4, "level 8 only: {stored:?}");
+        for (id, hash) in &nodes {
+            let base = id.base();
+            let first = usize::try_from(base.first).unwrap();
+            let count = usize::try_from(base.count).unwrap();
+            let inputs: Vec<Hash> = if base.level == 0 {
+                leaves[first..first + count].to_vec()
+            } else {
+                (base.first..base.first + base.count)
+                    .map(|i| nodes[&NodeId::new(base.level, i)])
+                    .collect()
+            };
+            assert_eq!(subtree_root(&inputs), Some(*hash), "{id:?}");
+        }
+        assert_eq!(subtree_root(&leaves[..3]), None);
+        let restored = CompactRange::from_bytes(range.size(), &range.to_bytes()).unwrap();
+        assert_eq!(restored.root(), range.root());
+        assert!(CompactRange::from_bytes(range.size() + 1, &range.to_bytes()).is_none());
+        assert_eq!(
+            NodeId::new(9, 3).base(),
+            BaseRange {
+                level: 8,
+                first: 6,
+                count: 2
+            }
+        );
+    }
 
     #[test]
     fn decomposition_examples() {

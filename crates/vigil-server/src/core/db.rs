@@ -8,7 +8,7 @@
 //! processes on PostgreSQL.
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{Any, AnyPool, SqlSafeStr, Transaction};
+use sqlx::{Any, AnyPool, AssertSqlSafe, Row, SqlSafeStr, Transaction};
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +35,44 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database error: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("the database returned malformed packed rows: {0}")]
+    Packed(String),
+}
+
+/// A value bound to a `$n` parameter.
+#[derive(Clone, Debug)]
+pub enum Param {
+    Integer(i64),
+    Text(String),
+}
+
+impl Backend {
+    /// The placeholders of a multi-row `VALUES` list: `rows` groups of
+    /// `width`. SQLite gets anonymous `?`: binding `$n` names costs time
+    /// quadratic in their number there (each name is looked up in a list).
+    pub fn values_clause(self, rows: usize, width: usize) -> String {
+        let mut sql = String::with_capacity(rows * width * 5);
+        for row in 0..rows {
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            for column in 0..width {
+                if column > 0 {
+                    sql.push_str(", ");
+                }
+                match self {
+                    Backend::Sqlite => sql.push('?'),
+                    Backend::Postgres => {
+                        sql.push('$');
+                        sql.push_str(&(row * width + column + 1).to_string());
+                    }
+                }
+            }
+            sql.push(')');
+        }
+        sql
+    }
 }
 
 #[derive(Clone)]
@@ -49,10 +87,15 @@ pub struct Db {
 /// A write transaction holding the log head: at most one exists at a time.
 pub struct WriteTx {
     pub tx: Transaction<'static, Any>,
+    backend: Backend,
     _local: OwnedMutexGuard<()>,
 }
 
 impl WriteTx {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// The connection to run statements on.
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
@@ -169,7 +212,55 @@ impl Db {
         sqlx::query("UPDATE tlog_head SET size = size WHERE id = 1")
             .execute(&mut *tx)
             .await?;
-        Ok(WriteTx { tx, _local: guard })
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+            _local: guard,
+        })
+    }
+
+    /// Reads the rows of `inner` (a `SELECT` naming its output `columns`,
+    /// with its own `LIMIT`) packed by the database into one JSON array.
+    /// The verifier reads millions of rows: one value per ten thousand rows
+    /// is several times faster than row by row through the driver. Columns
+    /// must be text or integers (wrap blobs in [`Db::hex`]). Aggregates do not
+    /// promise to keep `inner`'s order (asking them to costs a sort), so the
+    /// rows come back in no promised order: callers sort them.
+    pub async fn fetch_packed<Row: serde::de::DeserializeOwned>(
+        &self,
+        inner: &str,
+        columns: &[&str],
+        binds: &[Param],
+    ) -> Result<Vec<Row>, DbError> {
+        let columns = columns.join(", ");
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                format!("SELECT json_group_array(json_array({columns})) FROM ({inner}) AS packed")
+            }
+            Backend::Postgres => format!(
+                "SELECT json_agg(json_build_array({columns}))::text FROM ({inner}) AS packed"
+            ),
+        };
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for bind in binds {
+            query = match bind {
+                Param::Integer(value) => query.bind(*value),
+                Param::Text(value) => query.bind(value.clone()),
+            };
+        }
+        let packed: Option<String> = query.fetch_one(&self.pool).await?.try_get(0)?;
+        let Some(packed) = packed else {
+            return Ok(Vec::new());
+        };
+        serde_json::from_str(&packed).map_err(|e| DbError::Packed(e.to_string()))
+    }
+
+    /// A SQL expression for the lowercase hexadecimal text of a blob column.
+    pub fn hex(&self, column: &str) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("lower(hex({column}))"),
+            Backend::Postgres => format!("encode({column}, 'hex')"),
+        }
     }
 
     pub async fn ping(&self) -> Result<(), DbError> {
@@ -184,16 +275,30 @@ impl Db {
 
 type MigrationFile = (i64, &'static str, &'static str);
 
-const SQLITE_MIGRATIONS: &[MigrationFile] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/sqlite/0001_foundation.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[MigrationFile] = &[(
-    1,
-    "foundation",
-    include_str!("../../migrations/postgres/0001_foundation.sql"),
-)];
+const SQLITE_MIGRATIONS: &[MigrationFile] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "tile-level nodes",
+        include_str!("../../migrations/sqlite/0002_tile_level_nodes.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "tile-level nodes",
+        include_str!("../../migrations/postgres/0002_tile_level_nodes.sql"),
+    ),
+];
 
 #[cfg(test)]
 mod tests {

@@ -9,17 +9,17 @@ pub mod verify;
 use crate::core::db::{Db, DbError, WriteTx};
 use crate::core::time::Timestamp;
 use record::{ColumnType, Personal, Record, Retention, Value};
-use sqlx::{Any, AssertSqlSafe, Row};
+use sqlx::{Any, AnyConnection, AssertSqlSafe, Row};
 use std::collections::HashMap;
 use std::sync::Arc;
 use thiserror::Error;
 use vigil_tlog::{
     Checkpoint, CompactRange, ConsistencyPlan, Hash, InclusionPlan, LeafEntry, LeafError,
     LogSigner, NodeId, ProofError, SignedCheckpoint, TilePath, leaf_hash, range_decomposition,
-    tile_width,
+    subtree_root, tile_width,
 };
 
-/// SQLite allows 32,766 bound parameters per statement; stay below.
+/// Bound parameters per multi-row statement (SQLite allows 32,766).
 const MAX_PARAMETERS: usize = 30_000;
 
 #[derive(Debug, Error)]
@@ -54,26 +54,6 @@ fn to_i64(value: u64) -> i64 {
 
 fn to_u64(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
-}
-
-/// A query with `rows` groups of `width` `$n` placeholders: `(…), (…)`.
-fn values_clause(rows: usize, width: usize) -> String {
-    let mut sql = String::with_capacity(rows * width * 5);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..width {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(row * width + column + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>;
@@ -128,7 +108,7 @@ pub async fn insert_records(
             "INSERT INTO {} ({}) VALUES {}",
             kind.table,
             columns.join(", "),
-            values_clause(chunk.len(), width)
+            tx.backend().values_clause(chunk.len(), width)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for write in chunk {
@@ -270,18 +250,28 @@ pub async fn append_leaves(
     if entries.is_empty() {
         return Ok(Vec::new());
     }
-    let size = to_u64(
-        sqlx::query("SELECT size FROM tlog_head WHERE id = 1")
-            .fetch_one(tx.conn())
-            .await?
-            .try_get(0)?,
-    );
-    let mut range = compact_range(tx.conn(), size).await?;
+    // The head row caches the tree's frontier; without it (or if it does not
+    // fit the size) the frontier is computed from the stored tree.
+    let head = sqlx::query("SELECT size, frontier FROM tlog_head WHERE id = 1")
+        .fetch_one(tx.conn())
+        .await?;
+    let size = to_u64(head.try_get(0)?);
+    let frontier: Option<Vec<u8>> = head.try_get(1)?;
+    let mut range = match frontier.and_then(|bytes| CompactRange::from_bytes(size, &bytes)) {
+        Some(range) => range,
+        None => compact_range(tx.conn(), size).await?,
+    };
     let mut nodes: Vec<(NodeId, Hash)> = Vec::with_capacity(entries.len() * 2);
     let mut leaves: Vec<(u64, &LeafEntry, String)> = Vec::with_capacity(entries.len());
     for (offset, entry) in entries.iter().enumerate() {
         let bytes = entry.encode();
-        nodes.extend(range.push(leaf_hash(&bytes)));
+        // Only tile-level nodes are stored; the others are computed from them.
+        nodes.extend(
+            range
+                .push(leaf_hash(&bytes))
+                .into_iter()
+                .filter(|(id, _)| id.is_stored()),
+        );
         leaves.push((
             size + offset as u64,
             entry,
@@ -291,7 +281,7 @@ pub async fn append_leaves(
     for chunk in leaves.chunks(MAX_PARAMETERS / 5) {
         let sql = format!(
             "INSERT INTO tlog_leaves (idx, kind, record_id, version, entry) VALUES {}",
-            values_clause(chunk.len(), 5)
+            tx.backend().values_clause(chunk.len(), 5)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (index, entry, text) in chunk {
@@ -307,7 +297,7 @@ pub async fn append_leaves(
     for chunk in nodes.chunks(MAX_PARAMETERS / 3) {
         let sql = format!(
             "INSERT INTO tlog_nodes (level, idx, hash) VALUES {}",
-            values_clause(chunk.len(), 3)
+            tx.backend().values_clause(chunk.len(), 3)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (id, hash) in chunk {
@@ -318,56 +308,86 @@ pub async fn append_leaves(
         }
         query.execute(tx.conn()).await?;
     }
-    sqlx::query("UPDATE tlog_head SET size = $1 WHERE id = 1")
+    sqlx::query("UPDATE tlog_head SET size = $1, frontier = $2 WHERE id = 1")
         .bind(to_i64(range.size()))
+        .bind(range.to_bytes())
         .execute(tx.conn())
         .await?;
     Ok((size..range.size()).map(LeafIndex).collect())
 }
 
-/// Reads stored tree nodes by id.
-async fn read_nodes<'e, E>(
-    executor: E,
+/// Reads tree nodes by id, each computed from its run of tile-level nodes
+/// (see [`NodeId::base`]): leaf hashes of the entries for the levels below
+/// 8, stored nodes above.
+async fn read_nodes(
+    conn: &mut AnyConnection,
     ids: &[NodeId],
-) -> Result<HashMap<NodeId, Hash>, LedgerError>
-where
-    E: sqlx::Executor<'e, Database = Any>,
-{
+) -> Result<HashMap<NodeId, Hash>, LedgerError> {
     let mut found = HashMap::with_capacity(ids.len());
-    if ids.is_empty() {
-        return Ok(found);
-    }
-    let conditions: Vec<String> = (0..ids.len())
-        .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
-        .collect();
-    let sql = format!(
-        "SELECT level, idx, hash FROM tlog_nodes WHERE {}",
-        conditions.join(" OR ")
-    );
-    let mut query = sqlx::query(AssertSqlSafe(sql));
-    for id in ids {
-        query = query.bind(i64::from(id.level)).bind(to_i64(id.index));
-    }
-    for row in query.fetch_all(executor).await? {
-        let level: i64 = row.try_get(0)?;
-        let index: i64 = row.try_get(1)?;
-        let bytes: Vec<u8> = row.try_get(2)?;
-        let hash = Hash::from_slice(&bytes)
-            .ok_or_else(|| LedgerError::Damaged(format!("node {level}/{index} is not 32 bytes")))?;
-        found.insert(
-            NodeId::new(u8::try_from(level).unwrap_or(u8::MAX), to_u64(index)),
-            hash,
-        );
+    for level in ids
+        .iter()
+        .map(|id| id.base().level)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let wanted: Vec<&NodeId> = ids.iter().filter(|id| id.base().level == level).collect();
+        // Level 0 binds no level: its ranges start at $1.
+        let first = if level == 0 { 1 } else { 2 };
+        let ranges: Vec<String> = (0..wanted.len())
+            .map(|i| {
+                format!(
+                    "(idx >= ${} AND idx < ${})",
+                    2 * i + first,
+                    2 * i + first + 1
+                )
+            })
+            .collect();
+        let ranges = ranges.join(" OR ");
+        let mut query = if level == 0 {
+            sqlx::query(AssertSqlSafe(format!(
+                "SELECT idx, entry FROM tlog_leaves WHERE {ranges}"
+            )))
+        } else {
+            sqlx::query(AssertSqlSafe(format!(
+                "SELECT idx, hash FROM tlog_nodes WHERE level = $1 AND ({ranges})"
+            )))
+            .bind(i64::from(level))
+        };
+        for id in &wanted {
+            let base = id.base();
+            query = query
+                .bind(to_i64(base.first))
+                .bind(to_i64(base.first + base.count));
+        }
+        let mut hashes: HashMap<u64, Hash> = HashMap::new();
+        for row in query.fetch_all(&mut *conn).await? {
+            let index = to_u64(row.try_get(0)?);
+            let hash = if level == 0 {
+                leaf_hash(row.try_get::<String, _>(1)?.as_bytes())
+            } else {
+                let bytes: Vec<u8> = row.try_get(1)?;
+                Hash::from_slice(&bytes).ok_or_else(|| {
+                    LedgerError::Damaged(format!("node {level}/{index} is not 32 bytes"))
+                })?
+            };
+            hashes.insert(index, hash);
+        }
+        for id in wanted {
+            let base = id.base();
+            // A missing input leaves the node out: the caller names it.
+            let inputs: Option<Vec<Hash>> = (base.first..base.first + base.count)
+                .map(|i| hashes.get(&i).copied())
+                .collect();
+            if let Some(root) = inputs.as_deref().and_then(subtree_root) {
+                found.insert(*id, root);
+            }
+        }
     }
     Ok(found)
 }
 
-async fn compact_range<'e, E>(executor: E, size: u64) -> Result<CompactRange, LedgerError>
-where
-    E: sqlx::Executor<'e, Database = Any>,
-{
+async fn compact_range(conn: &mut AnyConnection, size: u64) -> Result<CompactRange, LedgerError> {
     let ids = range_decomposition(0, size);
-    let found = read_nodes(executor, &ids).await?;
+    let found = read_nodes(conn, &ids).await?;
     let hashes = ids
         .iter()
         .map(|id| found.get(id).copied().ok_or(ProofError::MissingNode(*id)))
@@ -427,7 +447,9 @@ impl Ledger {
     }
 
     pub async fn root(&self, size: u64) -> Result<Hash, LedgerError> {
-        Ok(compact_range(self.db.pool(), size).await?.root())
+        Ok(compact_range(&mut *self.db.pool().acquire().await?, size)
+            .await?
+            .root())
     }
 
     pub async fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>, LedgerError> {
@@ -561,7 +583,7 @@ impl Ledger {
             });
         }
         let plan = InclusionPlan::new(index, size)?;
-        let nodes = read_nodes(self.db.pool(), &plan.node_ids()).await?;
+        let nodes = read_nodes(&mut *self.db.pool().acquire().await?, &plan.node_ids()).await?;
         let proof = plan.assemble(|id| nodes.get(&id).copied())?;
         let entry = self
             .entry(index)
@@ -591,7 +613,7 @@ impl Ledger {
             });
         }
         let plan = ConsistencyPlan::new(old, new)?;
-        let nodes = read_nodes(self.db.pool(), &plan.node_ids()).await?;
+        let nodes = read_nodes(&mut *self.db.pool().acquire().await?, &plan.node_ids()).await?;
         let proof = plan.assemble(|id| nodes.get(&id).copied())?;
         Ok(ConsistencyProof {
             old_size: old,
@@ -611,8 +633,9 @@ impl Ledger {
         }
         let first = to_i64(path.index * vigil_tlog::TILE_WIDTH);
         let last = first + to_i64(path.width);
+        let incomplete = || LedgerError::Damaged(format!("{} is incomplete", path.to_path()));
         match path.level {
-            Some(level) => {
+            Some(level) if level > 0 => {
                 let rows = sqlx::query("SELECT hash FROM tlog_nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx")
                     .bind(i64::from(level) * i64::from(vigil_tlog::TILE_HEIGHT))
                     .bind(first)
@@ -620,10 +643,7 @@ impl Ledger {
                     .fetch_all(self.db.pool())
                     .await?;
                 if rows.len() as u64 != path.width {
-                    return Err(LedgerError::Damaged(format!(
-                        "tile {} is incomplete",
-                        path.to_path()
-                    )));
+                    return Err(incomplete());
                 }
                 let mut out = Vec::with_capacity(rows.len() * 32);
                 for row in rows {
@@ -631,7 +651,8 @@ impl Ledger {
                 }
                 Ok(Some(out))
             }
-            None => {
+            // Level-0 tiles (leaf hashes) and entry bundles both come from the entries.
+            level => {
                 let rows = sqlx::query(
                     "SELECT entry FROM tlog_leaves WHERE idx >= $1 AND idx < $2 ORDER BY idx",
                 )
@@ -640,18 +661,19 @@ impl Ledger {
                 .fetch_all(self.db.pool())
                 .await?;
                 if rows.len() as u64 != path.width {
-                    return Err(LedgerError::Damaged(format!(
-                        "entry bundle {} is incomplete",
-                        path.to_path()
-                    )));
+                    return Err(incomplete());
                 }
                 let entries = rows
                     .iter()
                     .map(|r| r.try_get::<String, _>(0))
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Some(vigil_tlog::entry_bundle(
-                    entries.iter().map(|e| e.as_bytes()),
-                )))
+                Ok(Some(match level {
+                    Some(_) => entries
+                        .iter()
+                        .flat_map(|e| leaf_hash(e.as_bytes()).0)
+                        .collect(),
+                    None => vigil_tlog::entry_bundle(entries.iter().map(|e| e.as_bytes())),
+                }))
             }
         }
     }

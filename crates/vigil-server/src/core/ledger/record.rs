@@ -13,8 +13,6 @@
 //! verifies; editing them without erasing the salt is caught.
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
-use sqlx::any::AnyRow;
 use vigil_tlog::Hash;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +70,81 @@ impl RecordKind {
 
     /// `SELECT` list in the order [`RecordKind::read_row`] expects.
     pub fn select_list(&self) -> String {
+        self.selected_columns().join(", ")
+    }
+
+    /// Reads a row selected with [`RecordKind::select_list`], as the JSON
+    /// array of its values (see [`crate::core::db::Db::fetch_packed`]).
+    pub fn read_row(&'static self, row: &[Json]) -> Result<StoredRecord, String> {
+        let mut values = row.iter();
+        let mut next = |name: &str| {
+            values
+                .next()
+                .ok_or_else(|| format!("{}: column {name} is missing", self.table))
+        };
+        let text = |value: &Json, name: &str| match value {
+            Json::Null => Ok(None),
+            Json::String(text) => Ok(Some(text.clone())),
+            other => Err(format!(
+                "{}: column {name} holds {other}, not text",
+                self.table
+            )),
+        };
+        let integer = |value: &Json, name: &str| match value {
+            Json::Null => Ok(None),
+            Json::Number(number) => number
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| format!("{}: column {name} holds {number}", self.table)),
+            other => Err(format!(
+                "{}: column {name} holds {other}, not an integer",
+                self.table
+            )),
+        };
+        let id = text(next("id")?, "id")?.unwrap_or_default();
+        let version = if self.has_version_column() {
+            integer(next("version")?, "version")?
+                .and_then(|v| u64::try_from(v).ok())
+                .unwrap_or(0)
+        } else {
+            1
+        };
+        let mut record_values = Vec::with_capacity(self.columns.len());
+        for column in self.columns {
+            let value = next(column.name)?;
+            record_values.push(match column.ty {
+                ColumnType::Text => text(value, column.name)?.map_or(Value::Null, Value::Text),
+                ColumnType::Integer => {
+                    integer(value, column.name)?.map_or(Value::Null, Value::Integer)
+                }
+            });
+        }
+        let personal = if self.personal.is_empty() {
+            None
+        } else {
+            let mut personal_values = Vec::with_capacity(self.personal.len());
+            for name in self.personal {
+                personal_values.push(text(next(name)?, name)?);
+            }
+            Some(StoredPersonal {
+                values: personal_values,
+                salt: text(next("personal_salt")?, "personal_salt")?,
+                digest: text(next("personal_digest")?, "personal_digest")?.unwrap_or_default(),
+            })
+        };
+        Ok(StoredRecord {
+            record: Record {
+                kind: self,
+                id,
+                version,
+                values: record_values,
+            },
+            personal,
+        })
+    }
+
+    /// The names [`RecordKind::select_list`] selects, in order.
+    pub fn selected_columns(&self) -> Vec<&'static str> {
         let mut columns = vec!["id"];
         if self.has_version_column() {
             columns.push("version");
@@ -81,50 +154,7 @@ impl RecordKind {
             columns.extend(self.personal.iter().copied());
             columns.extend(["personal_salt", "personal_digest"]);
         }
-        columns.join(", ")
-    }
-
-    /// Reads a row selected with [`RecordKind::select_list`].
-    pub fn read_row(&'static self, row: &AnyRow) -> Result<StoredRecord, sqlx::Error> {
-        let id: String = row.try_get("id")?;
-        let version = if self.has_version_column() {
-            u64::try_from(row.try_get::<i64, _>("version")?).unwrap_or(0)
-        } else {
-            1
-        };
-        let mut values = Vec::with_capacity(self.columns.len());
-        for column in self.columns {
-            values.push(match column.ty {
-                ColumnType::Text => row
-                    .try_get::<Option<String>, _>(column.name)?
-                    .map_or(Value::Null, Value::Text),
-                ColumnType::Integer => row
-                    .try_get::<Option<i64>, _>(column.name)?
-                    .map_or(Value::Null, Value::Integer),
-            });
-        }
-        let personal = if self.personal.is_empty() {
-            None
-        } else {
-            let mut personal_values = Vec::with_capacity(self.personal.len());
-            for name in self.personal {
-                personal_values.push(row.try_get::<Option<String>, _>(*name)?);
-            }
-            Some(StoredPersonal {
-                values: personal_values,
-                salt: row.try_get("personal_salt")?,
-                digest: row.try_get("personal_digest")?,
-            })
-        };
-        Ok(StoredRecord {
-            record: Record {
-                kind: self,
-                id,
-                version,
-                values,
-            },
-            personal,
-        })
+        columns
     }
 }
 
@@ -136,6 +166,7 @@ pub enum Value {
 }
 
 impl Value {
+    #[cfg(test)]
     fn to_json(&self) -> Json {
         match self {
             Value::Text(text) => Json::String(text.clone()),
@@ -205,6 +236,12 @@ impl Personal {
     }
 }
 
+/// Appends `text` as a JSON string, escaped as serde_json escapes it.
+fn write_json_string(out: &mut Vec<u8>, text: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
 /// A row as read back from its table.
 #[derive(Clone, Debug)]
 pub struct StoredRecord {
@@ -235,24 +272,38 @@ impl Record {
     }
 
     /// The canonical bytes; `personal_digest` is `None` for kinds without personal data.
+    /// Written directly rather than through a JSON map: the verifier hashes
+    /// millions of records. Keys are in byte order, as a sorted map writes them.
     pub fn canonical(&self, personal_digest: Option<&str>) -> Vec<u8> {
-        let fields: Map<String, Json> = self
-            .kind
-            .columns
-            .iter()
-            .zip(&self.values)
-            .map(|(column, value)| (column.name.to_string(), value.to_json()))
-            .collect();
-        let mut object = Map::new();
-        object.insert("fields".into(), Json::Object(fields));
-        object.insert("id".into(), Json::String(self.id.clone()));
-        object.insert("kind".into(), Json::String(self.kind.kind.to_string()));
-        object.insert(
-            "personal_digest".into(),
-            personal_digest.map_or(Json::Null, |d| Json::String(d.to_string())),
-        );
-        object.insert("version".into(), Json::from(self.version));
-        serde_json::to_vec(&Json::Object(object)).unwrap_or_default()
+        let mut order: Vec<usize> = (0..self.kind.columns.len()).collect();
+        order.sort_unstable_by_key(|&i| self.kind.columns[i].name);
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"{\"fields\":{");
+        for (n, &i) in order.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            write_json_string(&mut out, self.kind.columns[i].name);
+            out.push(b':');
+            match self.values.get(i).unwrap_or(&Value::Null) {
+                Value::Text(text) => write_json_string(&mut out, text),
+                Value::Integer(number) => out.extend_from_slice(number.to_string().as_bytes()),
+                Value::Null => out.extend_from_slice(b"null"),
+            }
+        }
+        out.extend_from_slice(b"},\"id\":");
+        write_json_string(&mut out, &self.id);
+        out.extend_from_slice(b",\"kind\":");
+        write_json_string(&mut out, self.kind.kind);
+        out.extend_from_slice(b",\"personal_digest\":");
+        match personal_digest {
+            Some(digest) => write_json_string(&mut out, digest),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"version\":");
+        out.extend_from_slice(self.version.to_string().as_bytes());
+        out.push(b'}');
+        out
     }
 
     pub fn hash(&self, personal_digest: Option<&str>) -> Hash {
@@ -281,5 +332,60 @@ impl StoredRecord {
         let personal = self.personal.as_ref()?;
         let salt = personal.salt.as_ref()?;
         Some(Personal::digest(&personal.values, self.record.kind.personal, salt) == personal.digest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static KIND: RecordKind = RecordKind {
+        kind: "example",
+        table: "examples",
+        retention: Retention::LatestVersion,
+        columns: &[text("zeta"), integer("alpha"), text("Beta"), text("mid")],
+        personal: &[],
+    };
+
+    /// The canonical form as a sorted JSON map writes it: the written form must match byte for byte.
+    fn through_map(record: &Record, digest: Option<&str>) -> Vec<u8> {
+        let fields: Map<String, Json> = record
+            .kind
+            .columns
+            .iter()
+            .zip(&record.values)
+            .map(|(column, value)| (column.name.to_string(), value.to_json()))
+            .collect();
+        let mut object = Map::new();
+        object.insert("fields".into(), Json::Object(fields));
+        object.insert("id".into(), Json::String(record.id.clone()));
+        object.insert("kind".into(), Json::String(record.kind.kind.to_string()));
+        object.insert(
+            "personal_digest".into(),
+            digest.map_or(Json::Null, |d| Json::String(d.to_string())),
+        );
+        object.insert("version".into(), Json::from(record.version));
+        serde_json::to_vec(&Json::Object(object)).unwrap()
+    }
+
+    #[test]
+    fn canonical_form_is_the_sorted_json_map() {
+        let record = Record::new(
+            &KIND,
+            "id-\"quoted\"\n\u{1}é",
+            7,
+            vec![
+                "z \\ \u{7f} ☃".into(),
+                Value::Integer(-42),
+                Value::Null,
+                "</script>".into(),
+            ],
+        );
+        for digest in [None, Some("ab\"cd")] {
+            assert_eq!(
+                String::from_utf8(record.canonical(digest)).unwrap(),
+                String::from_utf8(through_map(&record, digest)).unwrap()
+            );
+        }
     }
 }
