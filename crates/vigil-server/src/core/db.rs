@@ -203,6 +203,25 @@ impl Db {
         Ok(())
     }
 
+    /// The migrations this version of Vigil knows that the store has not had.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, DbError> {
+        let known = match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS,
+            Backend::Postgres => POSTGRES_MIGRATIONS,
+        };
+        let applied: Vec<i64> = sqlx::query("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?;
+        Ok(known
+            .iter()
+            .map(|(version, _, _)| *version)
+            .filter(|version| !applied.contains(version))
+            .collect())
+    }
+
     /// Starts the transaction of one write use case. Its first statement
     /// takes the log head's row lock, so concurrent writers (in this process or
     /// another) queue here rather than conflict later.

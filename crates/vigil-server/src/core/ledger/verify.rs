@@ -151,6 +151,13 @@ pub async fn verify_store(
     verifier: &LogVerifier,
     since: Option<&str>,
 ) -> anyhow::Result<Report> {
+    let pending = db.pending_migrations().await?;
+    if !pending.is_empty() {
+        anyhow::bail!(
+            "the store's layout is older than this version of Vigil (migrations {pending:?} not applied): \
+             open it once with this version (for example `vigil log checkpoint`) to migrate it, then verify"
+        );
+    }
     let mut report = Report::default();
     let checkpoints = load_checkpoints(db, verifier, &mut report).await?;
     let mut sizes: BTreeSet<u64> = checkpoints.iter().map(|s| s.checkpoint.size).collect();
@@ -173,11 +180,13 @@ pub async fn verify_store(
 
     // 1. Leaves (rebuilding the tree) and records (re-hashing each row) are
     //    read side by side, on two connections.
-    let head_row = sqlx::query("SELECT size, frontier FROM tlog_head WHERE id = 1")
+    // `SELECT *`: the verifier reads stores as they are, and stores older
+    // than migration 2 have no cached frontier.
+    let head_row = sqlx::query("SELECT * FROM tlog_head WHERE id = 1")
         .fetch_one(db.pool())
         .await?;
-    let head: i64 = head_row.try_get(0)?;
-    let frontier: Option<Vec<u8>> = head_row.try_get(1)?;
+    let head: i64 = head_row.try_get("size")?;
+    let frontier: Option<Vec<u8>> = head_row.try_get("frontier").unwrap_or(None);
     let records = tokio::spawn(scan_records(db.clone()));
     let nodes = read_nodes(db);
     let mut scan = scan_leaves(db, &sizes, usize::try_from(head).unwrap_or(0)).await?;
