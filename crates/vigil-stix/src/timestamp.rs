@@ -60,6 +60,13 @@ impl StixTimestamp {
     pub fn as_str(&self) -> &str {
         &self.text
     }
+
+    /// The instant with nine fractional digits, so that text order is time
+    /// order: `2016-04-06T20:03:00.100000000Z`.
+    pub fn sortable(&self) -> String {
+        let fraction = self.text[19..self.text.len() - 1].trim_start_matches('.');
+        format!("{}.{:0<9}Z", &self.text[..19], fraction)
+    }
 }
 
 fn is_leap(year: i64) -> bool {
@@ -122,6 +129,9 @@ mod tests {
         let c = StixTimestamp::parse("2016-04-06T20:03:00.1Z").unwrap();
         let d = StixTimestamp::parse("2017-01-01T00:00:00Z").unwrap();
         assert_eq!(a, b);
+        assert_eq!(a.sortable(), "2016-04-06T20:03:00.000000000Z");
+        assert_eq!(c.sortable(), "2016-04-06T20:03:00.100000000Z");
+        assert!(c.sortable() < d.sortable());
         assert!(b < c && c < d);
         assert!(StixTimestamp::parse("2024-02-29T00:00:00Z").is_some());
         for bad in [

@@ -197,6 +197,15 @@ impl LogSigner {
     }
 
     /// Signs a checkpoint: the body, a blank line, one signature line.
+    /// A 32-byte secret for `purpose`, derived from the log key: the same in
+    /// every process holding the key (Ed25519 signatures are deterministic)
+    /// and unguessable without it. Used for values the log's servers must
+    /// agree on, such as the key that seals paging cursors.
+    pub fn derive_secret(&self, purpose: &str) -> [u8; 32] {
+        let message = format!("vigil derived secret\n{purpose}\n");
+        Sha256::digest(self.key.sign(message.as_bytes()).to_bytes()).into()
+    }
+
     pub fn sign(&self, checkpoint: &Checkpoint) -> SignedCheckpoint {
         let body = checkpoint.body();
         let signature = self.key.sign(body.as_bytes());

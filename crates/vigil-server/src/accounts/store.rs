@@ -2,7 +2,7 @@
 use super::domain::{
     ApiToken, Organisation, OrganisationKind, Roles, Status, TokenState, User, Username,
 };
-use crate::core::db::WriteTx;
+use crate::core::db::{WriteTx, find_by, select};
 use crate::core::ids::{OrganisationId, TokenId, UserId};
 use crate::core::ledger::record::{Personal, Record, Value};
 use crate::core::ledger::{LedgerError, RecordWrite, insert_records, kinds, update_record};
@@ -122,30 +122,6 @@ pub async fn organisations<'e, E: Executor<'e, Database = Any>>(
         .iter()
         .map(organisation_from_row)
         .collect()
-}
-
-fn select(columns: &str, table: &str, tail: &str) -> String {
-    format!("SELECT {columns} FROM {table} {tail}")
-}
-
-/// The row of `table` whose `key` column equals `value`, mapped by `map`.
-async fn find_by<'e, E, T>(
-    executor: E,
-    (columns, table): (&str, &str),
-    key: &str,
-    value: &str,
-    map: fn(&AnyRow) -> Result<T, sqlx::Error>,
-) -> Result<Option<T>, sqlx::Error>
-where
-    E: Executor<'e, Database = Any>,
-{
-    let sql = select(columns, table, &format!("WHERE {key} = $1"));
-    sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(value.to_string())
-        .fetch_optional(executor)
-        .await?
-        .map(|row| map(&row))
-        .transpose()
 }
 
 // ---------- users ----------

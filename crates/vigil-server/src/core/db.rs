@@ -292,6 +292,31 @@ impl Db {
     }
 }
 
+/// `SELECT columns FROM table tail`.
+pub fn select(columns: &str, table: &str, tail: &str) -> String {
+    format!("SELECT {columns} FROM {table} {tail}")
+}
+
+/// The one row of `table` whose `key` column equals `value`, mapped by `map`.
+pub async fn find_by<'e, E, T>(
+    executor: E,
+    (columns, table): (&str, &str),
+    key: &str,
+    value: &str,
+    map: fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Option<T>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let sql = select(columns, table, &format!("WHERE {key} = $1"));
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(value.to_string())
+        .fetch_optional(executor)
+        .await?
+        .map(|row| map(&row))
+        .transpose()
+}
+
 type MigrationFile = (i64, &'static str, &'static str);
 
 const SQLITE_MIGRATIONS: &[MigrationFile] = &[
@@ -305,6 +330,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "tile-level nodes",
         include_str!("../../migrations/sqlite/0002_tile_level_nodes.sql"),
     ),
+    (
+        3,
+        "rapid alert system",
+        include_str!("../../migrations/sqlite/0003_alerts.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -316,6 +346,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         2,
         "tile-level nodes",
         include_str!("../../migrations/postgres/0002_tile_level_nodes.sql"),
+    ),
+    (
+        3,
+        "rapid alert system",
+        include_str!("../../migrations/postgres/0003_alerts.sql"),
     ),
 ];
 

@@ -53,6 +53,7 @@ newtype_id!(OrganisationId, "org-");
 newtype_id!(UserId, "usr-");
 newtype_id!(TokenId, "tok-");
 newtype_id!(AuditEventId, "evt-");
+newtype_id!(StixRowId, "sto-");
 
 #[cfg(test)]
 mod tests {

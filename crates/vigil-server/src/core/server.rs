@@ -114,6 +114,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     doc.merge(crate::core::log_api::TileDoc::openapi());
     OpenApiRouter::with_openapi(doc)
         .merge(crate::accounts::api::router())
+        .merge(crate::alerts::api::router())
         .merge(crate::core::log_api::router())
         .merge(service_router())
 }
@@ -220,6 +221,7 @@ pub fn app(state: AppState, settings: &Settings) -> Router {
         ),
     ];
     let mut router = api
+        .merge(crate::alerts::taxii::router())
         .route("/", axum::routing::get(home))
         .route("/api/openapi.json", axum::routing::get(openapi_json))
         .fallback(not_found)
@@ -308,11 +310,14 @@ impl Server {
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let cursor_key = Arc::new(ledger.derive_secret("taxii cursor key"));
         let state = AppState {
             db,
             ledger,
             metrics: Arc::new(Metrics::default()),
             secure_cookies: settings.secure_cookies,
+            max_body_bytes: settings.max_body_bytes,
+            cursor_key,
         };
         Ok(Server {
             listener,

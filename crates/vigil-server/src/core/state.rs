@@ -11,4 +11,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Session cookies get the `Secure` flag (the public URL is https).
     pub secure_cookies: bool,
+    /// The largest request body accepted (TAXII's `max_content_length`).
+    pub max_body_bytes: usize,
+    /// Seals TAXII paging cursors; derived from the log key, so every
+    /// process serving this log accepts the others' cursors.
+    pub cursor_key: Arc<[u8; 32]>,
 }

@@ -1,7 +1,7 @@
 //! Every kind of record that goes through the log, with its table. A pillar
 //! that stores records adds its kinds to [`ALL`]; the verifier then checks
 //! them with no further code.
-use super::record::{RecordKind, Retention, text};
+use super::record::{RecordKind, Retention, integer, text};
 
 pub static ORGANISATION: RecordKind = RecordKind {
     kind: "organisation",
@@ -75,12 +75,119 @@ pub static BENCH_RECORD: RecordKind = RecordKind {
     personal: &[],
 };
 
+pub static COMMUNITY: RecordKind = RecordKind {
+    kind: "community",
+    table: "communities",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("title"),
+        text("description"),
+        text("status"),
+        text("created_at"),
+        text("updated_at"),
+    ],
+    personal: &[],
+};
+
+pub static COMMUNITY_MEMBER: RecordKind = RecordKind {
+    kind: "community_member",
+    table: "community_members",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("community_id"),
+        text("organisation_id"),
+        text("status"),
+        text("updated_at"),
+    ],
+    personal: &[],
+};
+
+pub static COLLECTION: RecordKind = RecordKind {
+    kind: "collection",
+    table: "collections",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("community_id"),
+        text("title"),
+        text("description"),
+        text("alias"),
+        text("default_tlp"),
+        text("status"),
+        text("created_at"),
+        text("updated_at"),
+    ],
+    personal: &[],
+};
+
+pub static COLLECTION_GRANT: RecordKind = RecordKind {
+    kind: "collection_grant",
+    table: "collection_grants",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("collection_id"),
+        text("grantee"),
+        integer("can_read"),
+        integer("can_write"),
+        text("updated_at"),
+    ],
+    personal: &[],
+};
+
+/// One stored version of a STIX object; deleting it through TAXII writes the
+/// next record version with `deleted` set (the object stays in the log).
+pub static STIX_OBJECT: RecordKind = RecordKind {
+    kind: "stix_object",
+    table: "stix_objects",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("collection_id"),
+        text("stix_id"),
+        text("stix_type"),
+        text("stix_version"),
+        text("version_key"),
+        text("spec_version"),
+        text("date_added"),
+        integer("tlp"),
+        text("originator"),
+        text("poster"),
+        text("audience"),
+        integer("deleted"),
+        text("object"),
+    ],
+    personal: &[],
+};
+
+pub static TAXII_STATUS: RecordKind = RecordKind {
+    kind: "taxii_status",
+    table: "taxii_statuses",
+    retention: Retention::EveryVersion,
+    columns: &[
+        text("community_id"),
+        text("collection_id"),
+        text("user_id"),
+        text("status"),
+        text("request_timestamp"),
+        integer("total_count"),
+        integer("success_count"),
+        integer("failure_count"),
+        integer("pending_count"),
+        text("details"),
+    ],
+    personal: &[],
+};
+
 pub static ALL: &[&RecordKind] = &[
     &ORGANISATION,
     &USER,
     &API_TOKEN,
     &AUDIT_EVENT,
     &BENCH_RECORD,
+    &COMMUNITY,
+    &COMMUNITY_MEMBER,
+    &COLLECTION,
+    &COLLECTION_GRANT,
+    &STIX_OBJECT,
+    &TAXII_STATUS,
 ];
 
 pub fn by_name(kind: &str) -> Option<&'static RecordKind> {

@@ -435,6 +435,11 @@ impl Ledger {
         self.signer.name()
     }
 
+    /// A secret derived from the log key (see [`LogSigner::derive_secret`]).
+    pub fn derive_secret(&self, purpose: &str) -> [u8; 32] {
+        self.signer.derive_secret(purpose)
+    }
+
     pub fn verifier_key(&self) -> String {
         self.signer.verifier().encode()
     }

@@ -1,0 +1,200 @@
+//! The administrators' JSON API for the Rapid Alert System: trust
+//! communities and their members, collections and their grants. (The
+//! sharing itself speaks TAXII: see `taxii.rs`.)
+use super::domain::{Collection, CollectionId, Community, CommunityId, Grant, Membership};
+use super::service::{self, NewCollection};
+use super::store;
+use crate::core::auth::Administrator;
+use crate::core::error::{ApiError, ApiJson, ErrorBody};
+use crate::core::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_communities, create_community))
+        .routes(routes!(get_community))
+        .routes(routes!(set_member))
+        .routes(routes!(create_collection))
+        .routes(routes!(get_collection))
+        .routes(routes!(set_grant))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewCommunityRequest {
+    /// The API root's path segment: `/taxii2/<id>/`.
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CommunityDetail {
+    pub community: Community,
+    pub members: Vec<Membership>,
+    pub collections: Vec<Collection>,
+}
+
+/// Every trust community.
+#[utoipa::path(get, path = "/api/admin/communities", tag = "admin",
+    responses((status = 200, body = Vec<Community>), (status = 403, body = ErrorBody)))]
+async fn list_communities(
+    State(state): State<AppState>,
+    _: Administrator,
+) -> Result<Json<Vec<Community>>, ApiError> {
+    Ok(Json(store::communities(state.db.pool()).await?))
+}
+
+/// Creates a trust community (a TAXII API root).
+#[utoipa::path(post, path = "/api/admin/communities", tag = "admin", request_body = NewCommunityRequest,
+    responses((status = 201, body = Community), (status = 422, body = ErrorBody)))]
+async fn create_community(
+    State(state): State<AppState>,
+    Administrator(admin): Administrator,
+    ApiJson(request): ApiJson<NewCommunityRequest>,
+) -> Result<(StatusCode, Json<Community>), ApiError> {
+    let community = service::create_community(
+        &state.db,
+        &admin.actor(),
+        &request.id,
+        &request.title,
+        request.description,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(community)))
+}
+
+/// A community with its members and collections.
+#[utoipa::path(get, path = "/api/admin/communities/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, body = CommunityDetail), (status = 404, body = ErrorBody)))]
+async fn get_community(
+    State(state): State<AppState>,
+    _: Administrator,
+    Path(id): Path<String>,
+) -> Result<Json<CommunityDetail>, ApiError> {
+    let community = store::community(state.db.pool(), &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such community".into()))?;
+    let id = CommunityId::from_stored(id);
+    Ok(Json(CommunityDetail {
+        members: store::members(state.db.pool(), &id).await?,
+        collections: store::collections_of(state.db.pool(), &id).await?,
+        community,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MembershipRequest {
+    /// `true` adds the organisation, `false` removes it.
+    pub active: bool,
+}
+
+/// Adds an organisation to a community or removes it.
+#[utoipa::path(put, path = "/api/admin/communities/{id}/members/{organisation}", tag = "admin",
+    params(("id" = String, Path), ("organisation" = String, Path)), request_body = MembershipRequest,
+    responses((status = 200, body = Membership), (status = 404, body = ErrorBody)))]
+async fn set_member(
+    State(state): State<AppState>,
+    Administrator(admin): Administrator,
+    Path((id, organisation)): Path<(String, String)>,
+    ApiJson(request): ApiJson<MembershipRequest>,
+) -> Result<Json<Membership>, ApiError> {
+    Ok(Json(
+        service::set_membership(
+            &state.db,
+            &admin.actor(),
+            &id,
+            &organisation,
+            request.active,
+        )
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewCollectionRequest {
+    pub title: String,
+    pub description: Option<String>,
+    pub alias: Option<String>,
+    /// TLP of objects posted unmarked: clear, green, amber (default), amber+strict, red.
+    pub default_tlp: Option<String>,
+}
+
+/// Creates a collection in a community.
+#[utoipa::path(post, path = "/api/admin/communities/{id}/collections", tag = "admin", params(("id" = String, Path)),
+    request_body = NewCollectionRequest, responses((status = 201, body = Collection), (status = 422, body = ErrorBody)))]
+async fn create_collection(
+    State(state): State<AppState>,
+    Administrator(admin): Administrator,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<NewCollectionRequest>,
+) -> Result<(StatusCode, Json<Collection>), ApiError> {
+    let collection = service::create_collection(
+        &state.db,
+        &admin.actor(),
+        &id,
+        NewCollection {
+            title: request.title,
+            description: request.description,
+            alias: request.alias,
+            default_tlp: request.default_tlp,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(collection)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CollectionDetail {
+    pub collection: Collection,
+    pub grants: Vec<Grant>,
+}
+
+/// A collection with its grants.
+#[utoipa::path(get, path = "/api/admin/collections/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, body = CollectionDetail), (status = 404, body = ErrorBody)))]
+async fn get_collection(
+    State(state): State<AppState>,
+    _: Administrator,
+    Path(id): Path<String>,
+) -> Result<Json<CollectionDetail>, ApiError> {
+    let collection = store::collection(state.db.pool(), &id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such collection".into()))?;
+    let grants = store::grants_of(state.db.pool(), &CollectionId::from_stored(id)).await?;
+    Ok(Json(CollectionDetail { collection, grants }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GrantRequest {
+    pub can_read: bool,
+    pub can_write: bool,
+}
+
+/// Sets what an organisation (`org-…`) or a user (`usr-…`) may do in a collection.
+#[utoipa::path(put, path = "/api/admin/collections/{id}/grants/{grantee}", tag = "admin",
+    params(("id" = String, Path), ("grantee" = String, Path)), request_body = GrantRequest,
+    responses((status = 200, body = Grant), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_grant(
+    State(state): State<AppState>,
+    Administrator(admin): Administrator,
+    Path((id, grantee)): Path<(String, String)>,
+    ApiJson(request): ApiJson<GrantRequest>,
+) -> Result<Json<Grant>, ApiError> {
+    Ok(Json(
+        service::set_grant(
+            &state.db,
+            &admin.actor(),
+            &id,
+            &grantee,
+            request.can_read,
+            request.can_write,
+        )
+        .await?,
+    ))
+}

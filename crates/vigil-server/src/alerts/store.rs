@@ -1,0 +1,679 @@
+//! SQL for the Rapid Alert System, and the mapping of its types onto
+//! logged records. The TLP rule of [`Viewer`] is applied here, in the
+//! query, before paging: what a reader may not see is never counted,
+//! paged over or dated.
+use super::domain::{
+    ActiveStatus, Collection, CollectionId, Community, CommunityId, Cursor, Grant, Membership,
+    ObjectFilter, StoredObject, TaxiiStatus, VersionFilter, Viewer,
+};
+use crate::core::db::{WriteTx, find_by, select};
+use crate::core::ids::{OrganisationId, StixRowId, UserId};
+use crate::core::ledger::record::{Record, Value};
+use crate::core::ledger::{LedgerError, RecordWrite, insert_records, kinds, update_record};
+use crate::core::time::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::{Any, AssertSqlSafe, Executor, Row};
+use vigil_stix::Tlp;
+
+fn timestamp(text: String) -> Timestamp {
+    // Written by this code in the stored format; a damaged row is named by `vigil log verify`.
+    Timestamp::parse(&text)
+        .unwrap_or_else(|| Timestamp::from_unix_seconds(0).unwrap_or_else(Timestamp::now))
+}
+
+fn version(row: &AnyRow) -> Result<u64, sqlx::Error> {
+    Ok(u64::try_from(row.try_get::<i64, _>("version")?).unwrap_or(0))
+}
+
+fn status(row: &AnyRow) -> Result<ActiveStatus, sqlx::Error> {
+    let text: String = row.try_get("status")?;
+    Ok(ActiveStatus::parse(&text).unwrap_or(ActiveStatus::Removed))
+}
+
+async fn write(tx: &mut WriteTx, record: Record) -> Result<(), LedgerError> {
+    let write = RecordWrite {
+        record: &record,
+        personal: None,
+    };
+    if record.version == 1 {
+        insert_records(tx, &[write]).await?;
+    } else {
+        update_record(tx, write).await?;
+    }
+    Ok(())
+}
+
+// ---------- communities ----------
+
+const COMMUNITY_COLUMNS: &str = "id, version, title, description, status, created_at, updated_at";
+
+fn community_from_row(row: &AnyRow) -> Result<Community, sqlx::Error> {
+    Ok(Community {
+        id: CommunityId::from_stored(row.try_get("id")?),
+        version: version(row)?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        status: status(row)?,
+        created_at: timestamp(row.try_get("created_at")?),
+        updated_at: timestamp(row.try_get("updated_at")?),
+    })
+}
+
+/// Inserts the first version or writes the next one.
+pub async fn save_community(tx: &mut WriteTx, community: &Community) -> Result<(), LedgerError> {
+    let record = Record::new(
+        &kinds::COMMUNITY,
+        community.id.as_str(),
+        community.version,
+        vec![
+            Value::from(community.title.clone()),
+            Value::from(community.description.clone()),
+            Value::from(community.status.as_str()),
+            Value::from(community.created_at.to_string()),
+            Value::from(community.updated_at.to_string()),
+        ],
+    );
+    write(tx, record).await
+}
+
+pub async fn community<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    id: &str,
+) -> Result<Option<Community>, sqlx::Error> {
+    find_by(
+        executor,
+        (COMMUNITY_COLUMNS, "communities"),
+        "id",
+        id,
+        community_from_row,
+    )
+    .await
+}
+
+pub async fn communities<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+) -> Result<Vec<Community>, sqlx::Error> {
+    sqlx::query(AssertSqlSafe(select(
+        COMMUNITY_COLUMNS,
+        "communities",
+        "ORDER BY id",
+    )))
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(community_from_row)
+    .collect()
+}
+
+// ---------- members ----------
+
+const MEMBER_COLUMNS: &str = "id, version, community_id, organisation_id, status, updated_at";
+
+fn member_from_row(row: &AnyRow) -> Result<Membership, sqlx::Error> {
+    Ok(Membership {
+        community_id: CommunityId::from_stored(row.try_get("community_id")?),
+        organisation_id: OrganisationId::from_stored(row.try_get("organisation_id")?),
+        version: version(row)?,
+        status: status(row)?,
+        updated_at: timestamp(row.try_get("updated_at")?),
+    })
+}
+
+pub async fn save_membership(tx: &mut WriteTx, member: &Membership) -> Result<(), LedgerError> {
+    let record = Record::new(
+        &kinds::COMMUNITY_MEMBER,
+        Membership::record_id(&member.community_id, &member.organisation_id),
+        member.version,
+        vec![
+            Value::from(member.community_id.as_str()),
+            Value::from(member.organisation_id.as_str()),
+            Value::from(member.status.as_str()),
+            Value::from(member.updated_at.to_string()),
+        ],
+    );
+    write(tx, record).await
+}
+
+pub async fn membership<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    community: &CommunityId,
+    organisation: &OrganisationId,
+) -> Result<Option<Membership>, sqlx::Error> {
+    let id = Membership::record_id(community, organisation);
+    find_by(
+        executor,
+        (MEMBER_COLUMNS, "community_members"),
+        "id",
+        &id,
+        member_from_row,
+    )
+    .await
+}
+
+pub async fn members<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    community: &CommunityId,
+) -> Result<Vec<Membership>, sqlx::Error> {
+    sqlx::query(AssertSqlSafe(select(
+        MEMBER_COLUMNS,
+        "community_members",
+        "WHERE community_id = $1 ORDER BY organisation_id",
+    )))
+    .bind(community.as_str().to_string())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(member_from_row)
+    .collect()
+}
+
+// ---------- collections ----------
+
+const COLLECTION_COLUMNS: &str = "id, version, community_id, title, description, alias, default_tlp, status, created_at, updated_at";
+
+fn collection_from_row(row: &AnyRow) -> Result<Collection, sqlx::Error> {
+    let tlp: String = row.try_get("default_tlp")?;
+    Ok(Collection {
+        id: CollectionId::from_stored(row.try_get("id")?),
+        version: version(row)?,
+        community_id: CommunityId::from_stored(row.try_get("community_id")?),
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        alias: row.try_get("alias")?,
+        default_tlp: Tlp::from_name(&tlp).unwrap_or(Tlp::Red),
+        status: status(row)?,
+        created_at: timestamp(row.try_get("created_at")?),
+        updated_at: timestamp(row.try_get("updated_at")?),
+    })
+}
+
+pub async fn save_collection(tx: &mut WriteTx, collection: &Collection) -> Result<(), LedgerError> {
+    let record = Record::new(
+        &kinds::COLLECTION,
+        collection.id.as_str(),
+        collection.version,
+        vec![
+            Value::from(collection.community_id.as_str()),
+            Value::from(collection.title.clone()),
+            Value::from(collection.description.clone()),
+            Value::from(collection.alias.clone()),
+            Value::from(collection.default_tlp.key()),
+            Value::from(collection.status.as_str()),
+            Value::from(collection.created_at.to_string()),
+            Value::from(collection.updated_at.to_string()),
+        ],
+    );
+    write(tx, record).await
+}
+
+pub async fn collection<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    id: &str,
+) -> Result<Option<Collection>, sqlx::Error> {
+    find_by(
+        executor,
+        (COLLECTION_COLUMNS, "collections"),
+        "id",
+        id,
+        collection_from_row,
+    )
+    .await
+}
+
+pub async fn collections_of<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    community: &CommunityId,
+) -> Result<Vec<Collection>, sqlx::Error> {
+    sqlx::query(AssertSqlSafe(select(
+        COLLECTION_COLUMNS,
+        "collections",
+        "WHERE community_id = $1 ORDER BY created_at, id",
+    )))
+    .bind(community.as_str().to_string())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(collection_from_row)
+    .collect()
+}
+
+// ---------- grants ----------
+
+const GRANT_COLUMNS: &str = "id, version, collection_id, grantee, can_read, can_write, updated_at";
+
+fn grant_from_row(row: &AnyRow) -> Result<Grant, sqlx::Error> {
+    Ok(Grant {
+        collection_id: CollectionId::from_stored(row.try_get("collection_id")?),
+        grantee: row.try_get("grantee")?,
+        version: version(row)?,
+        can_read: row.try_get::<i64, _>("can_read")? != 0,
+        can_write: row.try_get::<i64, _>("can_write")? != 0,
+        updated_at: timestamp(row.try_get("updated_at")?),
+    })
+}
+
+pub async fn save_grant(tx: &mut WriteTx, grant: &Grant) -> Result<(), LedgerError> {
+    let record = Record::new(
+        &kinds::COLLECTION_GRANT,
+        Grant::record_id(&grant.collection_id, &grant.grantee),
+        grant.version,
+        vec![
+            Value::from(grant.collection_id.as_str()),
+            Value::from(grant.grantee.clone()),
+            Value::Integer(i64::from(grant.can_read)),
+            Value::Integer(i64::from(grant.can_write)),
+            Value::from(grant.updated_at.to_string()),
+        ],
+    );
+    write(tx, record).await
+}
+
+pub async fn grant<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    collection: &CollectionId,
+    grantee: &str,
+) -> Result<Option<Grant>, sqlx::Error> {
+    let id = Grant::record_id(collection, grantee);
+    find_by(
+        executor,
+        (GRANT_COLUMNS, "collection_grants"),
+        "id",
+        &id,
+        grant_from_row,
+    )
+    .await
+}
+
+pub async fn grants_of<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    collection: &CollectionId,
+) -> Result<Vec<Grant>, sqlx::Error> {
+    sqlx::query(AssertSqlSafe(select(
+        GRANT_COLUMNS,
+        "collection_grants",
+        "WHERE collection_id = $1 ORDER BY grantee",
+    )))
+    .bind(collection.as_str().to_string())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(grant_from_row)
+    .collect()
+}
+
+/// The grants that concern a user: their own and their organisation's.
+pub async fn grants_for<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    user: &UserId,
+    organisation: &OrganisationId,
+) -> Result<Vec<Grant>, sqlx::Error> {
+    sqlx::query(AssertSqlSafe(select(
+        GRANT_COLUMNS,
+        "collection_grants",
+        "WHERE grantee = $1 OR grantee = $2",
+    )))
+    .bind(user.as_str().to_string())
+    .bind(organisation.as_str().to_string())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(grant_from_row)
+    .collect()
+}
+
+/// The active communities an organisation belongs to.
+pub async fn communities_of<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    organisation: &OrganisationId,
+) -> Result<Vec<CommunityId>, sqlx::Error> {
+    sqlx::query("SELECT community_id FROM community_members WHERE organisation_id = $1 AND status = 'active'")
+        .bind(organisation.as_str().to_string())
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(|row| Ok(CommunityId::from_stored(row.try_get(0)?)))
+        .collect()
+}
+
+// ---------- STIX objects ----------
+
+const OBJECT_COLUMNS: &str = "id, version, collection_id, stix_id, stix_type, stix_version, version_key, spec_version, date_added, tlp, originator, poster, audience, deleted, object";
+
+fn object_from_row(row: &AnyRow) -> Result<StoredObject, sqlx::Error> {
+    Ok(StoredObject {
+        row: StixRowId::from_stored(row.try_get("id")?),
+        version: version(row)?,
+        collection_id: CollectionId::from_stored(row.try_get("collection_id")?),
+        stix_id: row.try_get("stix_id")?,
+        stix_type: row.try_get("stix_type")?,
+        stix_version: row.try_get("stix_version")?,
+        version_key: row.try_get("version_key")?,
+        spec_version: row.try_get("spec_version")?,
+        date_added: row.try_get("date_added")?,
+        tlp: Tlp::from_rank(row.try_get("tlp")?).unwrap_or(Tlp::Red),
+        originator: OrganisationId::from_stored(row.try_get("originator")?),
+        poster: UserId::from_stored(row.try_get("poster")?),
+        audience: row.try_get("audience")?,
+        deleted: row.try_get::<i64, _>("deleted")? != 0,
+        object: row.try_get("object")?,
+    })
+}
+
+fn object_record(object: &StoredObject) -> Record {
+    Record::new(
+        &kinds::STIX_OBJECT,
+        object.row.as_str(),
+        object.version,
+        vec![
+            Value::from(object.collection_id.as_str()),
+            Value::from(object.stix_id.clone()),
+            Value::from(object.stix_type.clone()),
+            Value::from(object.stix_version.clone()),
+            Value::from(object.version_key.clone()),
+            Value::from(object.spec_version.clone()),
+            Value::from(object.date_added.clone()),
+            Value::Integer(object.tlp.rank()),
+            Value::from(object.originator.as_str()),
+            Value::from(object.poster.as_str()),
+            Value::from(object.audience.clone()),
+            Value::Integer(i64::from(object.deleted)),
+            Value::from(object.object.clone()),
+        ],
+    )
+}
+
+/// Stores new object versions in one statement batch (and their leaves).
+pub async fn insert_objects(tx: &mut WriteTx, objects: &[StoredObject]) -> Result<(), LedgerError> {
+    let records: Vec<Record> = objects.iter().map(object_record).collect();
+    let writes: Vec<RecordWrite<'_>> = records
+        .iter()
+        .map(|record| RecordWrite {
+            record,
+            personal: None,
+        })
+        .collect();
+    insert_records(tx, &writes).await?;
+    Ok(())
+}
+
+/// Writes the next version of a stored object (deletion).
+pub async fn update_object(tx: &mut WriteTx, object: &StoredObject) -> Result<(), LedgerError> {
+    write(tx, object_record(object)).await
+}
+
+/// Whether this version of an object is already stored (deleted or not).
+pub async fn object_version_exists<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    collection: &CollectionId,
+    stix_id: &str,
+    version_key: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM stix_objects WHERE collection_id = $1 AND stix_id = $2 AND version_key = $3",
+    )
+    .bind(collection.as_str().to_string())
+    .bind(stix_id.to_string())
+    .bind(version_key.to_string())
+    .fetch_optional(executor)
+    .await?
+    .is_some())
+}
+
+/// Whether any version of an object is stored in a collection (a marking
+/// definition that objects may reference).
+pub async fn object_version_exists_any<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    collection: &CollectionId,
+    stix_id: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM stix_objects WHERE collection_id = $1 AND stix_id = $2 AND deleted = 0",
+    )
+    .bind(collection.as_str().to_string())
+    .bind(stix_id.to_string())
+    .fetch_optional(executor)
+    .await?
+    .is_some())
+}
+
+/// The latest `date_added` in a collection: new objects are dated after it,
+/// so `added_after` never misses one even if clocks differ between servers.
+pub async fn latest_date_added<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    collection: &CollectionId,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query("SELECT MAX(date_added) FROM stix_objects WHERE collection_id = $1")
+        .bind(collection.as_str().to_string())
+        .fetch_one(executor)
+        .await?
+        .try_get(0)
+}
+
+/// A query under construction: SQL text and its parameters, numbered in order.
+struct Query {
+    sql: String,
+    binds: Vec<Value>,
+}
+
+impl Query {
+    fn param(&mut self, value: Value) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    fn list(&mut self, values: &[String]) -> String {
+        let params: Vec<String> = values
+            .iter()
+            .map(|v| self.param(Value::from(v.clone())))
+            .collect();
+        params.join(", ")
+    }
+}
+
+/// One page of the objects of a collection that `viewer` may see and the
+/// filter selects, in `date_added` order after `after`; `limit + 1` rows are
+/// read so that the caller knows whether more follow.
+pub async fn visible_objects<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    collection: &CollectionId,
+    viewer: &Viewer,
+    filter: &ObjectFilter,
+    after: Option<&Cursor>,
+    limit: u64,
+) -> Result<Vec<StoredObject>, sqlx::Error> {
+    let mut query = Query {
+        sql: String::new(),
+        binds: Vec::new(),
+    };
+    let mut inner = vec![
+        format!(
+            "collection_id = {}",
+            query.param(Value::from(collection.as_str()))
+        ),
+        "deleted = 0".to_string(),
+    ];
+    // The TLP rule (see `Viewer::sees`).
+    let open = query.param(Value::Integer(viewer.open.rank()));
+    let strict = query.param(Value::Integer(Tlp::AmberStrict.rank()));
+    let red = query.param(Value::Integer(Tlp::Red.rank()));
+    let organisation = query.param(Value::from(viewer.organisation.clone()));
+    let organisation_named = query.param(Value::from(format!("% {} %", viewer.organisation)));
+    let user = query.param(Value::from(viewer.user.clone()));
+    let user_named = query.param(Value::from(format!("% {} %", viewer.user)));
+    inner.push(format!(
+        "(tlp <= {open} OR (tlp = {strict} AND (originator = {organisation} OR audience LIKE {organisation_named})) OR (tlp = {red} AND (poster = {user} OR audience LIKE {user_named})))"
+    ));
+    if !filter.ids.is_empty() {
+        inner.push(format!("stix_id IN ({})", query.list(&filter.ids)));
+    }
+    if !filter.types.is_empty() {
+        inner.push(format!("stix_type IN ({})", query.list(&filter.types)));
+    }
+    if !filter.spec_versions.is_empty() {
+        inner.push(format!(
+            "spec_version IN ({})",
+            query.list(&filter.spec_versions)
+        ));
+    }
+    let mut outer: Vec<String> = Vec::new();
+    let version_condition = version_sql(&filter.versions, &mut query);
+    if let Some(condition) = version_condition {
+        outer.push(condition);
+    }
+    if let Some(added_after) = &filter.added_after {
+        // `date_added` has six fractional digits: cut the filter's nine to
+        // six, which keeps "strictly after" exact.
+        let micros = format!("{}Z", added_after.get(..26).unwrap_or(added_after));
+        outer.push(format!("date_added > {}", query.param(Value::from(micros))));
+    }
+    if let Some(cursor) = after {
+        let date = query.param(Value::from(cursor.date_added.clone()));
+        let date_again = query.param(Value::from(cursor.date_added.clone()));
+        let row = query.param(Value::from(cursor.row.clone()));
+        outer.push(format!(
+            "(date_added > {date} OR (date_added = {date_again} AND id > {row}))"
+        ));
+    }
+    let limit = query.param(Value::Integer(
+        i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX),
+    ));
+    query.sql = format!(
+        "SELECT {OBJECT_COLUMNS} FROM (\
+           SELECT {OBJECT_COLUMNS}, \
+             ROW_NUMBER() OVER (PARTITION BY stix_id ORDER BY version_key DESC) AS newest, \
+             ROW_NUMBER() OVER (PARTITION BY stix_id ORDER BY version_key ASC) AS oldest \
+           FROM stix_objects WHERE {}\
+         ) AS visible {} ORDER BY date_added, id LIMIT {limit}",
+        inner.join(" AND "),
+        if outer.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", outer.join(" AND "))
+        }
+    );
+    let mut sql = sqlx::query(AssertSqlSafe(query.sql));
+    for bind in query.binds {
+        sql = match bind {
+            Value::Text(text) => sql.bind(text),
+            Value::Integer(number) => sql.bind(number),
+            Value::Null => sql.bind(None::<String>),
+        };
+    }
+    sql.fetch_all(executor)
+        .await?
+        .iter()
+        .map(object_from_row)
+        .collect()
+}
+
+fn version_sql(filter: &VersionFilter, query: &mut Query) -> Option<String> {
+    match filter {
+        VersionFilter::Last => Some("newest = 1".into()),
+        VersionFilter::First => Some("oldest = 1".into()),
+        VersionFilter::All => None,
+        VersionFilter::At(keys) => Some(format!("version_key IN ({})", query.list(keys))),
+        VersionFilter::Any(parts) => {
+            let mut alternatives = Vec::new();
+            for part in parts {
+                match version_sql(part, query) {
+                    Some(condition) => alternatives.push(condition),
+                    None => return None,
+                }
+            }
+            Some(format!("({})", alternatives.join(" OR ")))
+        }
+    }
+}
+
+// ---------- statuses ----------
+
+pub async fn insert_status(
+    tx: &mut WriteTx,
+    community: &CommunityId,
+    collection: &CollectionId,
+    user: &UserId,
+    status: &TaxiiStatus,
+) -> Result<(), LedgerError> {
+    let details = serde_json::json!({
+        "successes": status.successes,
+        "failures": status.failures,
+        "pendings": status.pendings,
+    });
+    let count = |n: u64| Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
+    let record = Record::new(
+        &kinds::TAXII_STATUS,
+        status.id.clone(),
+        1,
+        vec![
+            Value::from(community.as_str()),
+            Value::from(collection.as_str()),
+            Value::from(user.as_str()),
+            Value::from(status.status.clone()),
+            Value::from(status.request_timestamp.clone()),
+            count(status.total_count),
+            count(status.success_count),
+            count(status.failure_count),
+            count(status.pending_count),
+            Value::from(details.to_string()),
+        ],
+    );
+    insert_records(
+        tx,
+        &[RecordWrite {
+            record: &record,
+            personal: None,
+        }],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A status of a community, with the user who made the request.
+pub async fn status_of<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    community: &CommunityId,
+    id: &str,
+) -> Result<Option<(TaxiiStatus, UserId)>, sqlx::Error> {
+    let row = sqlx::query("SELECT id, user_id, status, request_timestamp, total_count, success_count, failure_count, pending_count, details FROM taxii_statuses WHERE id = $1 AND community_id = $2")
+        .bind(id.to_string())
+        .bind(community.as_str().to_string())
+        .fetch_optional(executor)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let details: serde_json::Value =
+        serde_json::from_str(&row.try_get::<String, _>("details")?).unwrap_or_default();
+    let list = |name: &str| {
+        serde_json::from_value(details.get(name).cloned().unwrap_or_default()).unwrap_or_default()
+    };
+    let count = |name: &str| -> Result<u64, sqlx::Error> {
+        Ok(u64::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
+    };
+    Ok(Some((
+        TaxiiStatus {
+            id: row.try_get("id")?,
+            status: row.try_get("status")?,
+            request_timestamp: row.try_get("request_timestamp")?,
+            total_count: count("total_count")?,
+            success_count: count("success_count")?,
+            successes: list("successes"),
+            failure_count: count("failure_count")?,
+            failures: list("failures"),
+            pending_count: count("pending_count")?,
+            pendings: list("pendings"),
+        },
+        UserId::from_stored(row.try_get("user_id")?),
+    )))
+}
+
+/// Organisations by their STIX identity, for `created_by_ref` and audiences.
+pub async fn organisation_by_identity<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    identity: &str,
+) -> Result<Option<OrganisationId>, sqlx::Error> {
+    sqlx::query("SELECT id FROM organisations WHERE stix_identity = $1")
+        .bind(identity.to_string())
+        .fetch_optional(executor)
+        .await?
+        .map(|row| Ok(OrganisationId::from_stored(row.try_get(0)?)))
+        .transpose()
+}

@@ -1,0 +1,856 @@
+//! The TAXII 2.1 server of the Rapid Alert System over real HTTP, on every
+//! backend: the protocol's resources, media types and errors; paging with
+//! stateless cursors; filters; and TLP enforced object by object, for
+//! several organisations, before anything is counted or paged.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
+mod common;
+
+use common::{Backend, PASSWORD, TestApp, backends};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use vigil_server::accounts::store::{organisation_by_name, user_by_username};
+use vigil_server::alerts::domain::{Access, Viewer};
+use vigil_server::alerts::service::{self, AUDIENCE_EXTENSION, NewCollection};
+use vigil_server::core::audit::Actor;
+use vigil_server::core::ledger::verify::verify_store;
+use vigil_stix::{Tlp, TlpProfile};
+use vigil_tlog::LogVerifier;
+
+const TAXII: &str = "application/taxii+json;version=2.1";
+
+struct World {
+    app: TestApp,
+    root: String,
+    collection: String,
+    identity_a: String,
+    identity_b: String,
+    org_b: String,
+    user_b1: String,
+}
+
+/// Three organisations: A and B are members of the community `eu-ras`; the
+/// collection is shared with A (read and write) and B (read); C's user
+/// `c1` alone may read it (a user grant, C is no member).
+async fn world(backend: Backend) -> World {
+    let app = TestApp::spawn(backend).await;
+    for (org, user) in [
+        ("NCP A", "anna"),
+        ("NCP A", "arvo"),
+        ("NCP B", "berit"),
+        ("Fact-checkers C", "carl"),
+    ] {
+        app.user(org, user, &["analyst"]).await;
+    }
+    let org = |name: &'static str| {
+        let db = app.db.clone();
+        async move {
+            organisation_by_name(db.pool(), name)
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let (a, b) = (org("NCP A").await, org("NCP B").await);
+    let c1 = user_by_username(app.db.pool(), "carl")
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    let b1 = user_by_username(app.db.pool(), "berit")
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    service::create_community(
+        &app.db,
+        &Actor::System,
+        "eu-ras",
+        "EU Rapid Alert System",
+        Some("Member states and EU institutions".into()),
+    )
+    .await
+    .unwrap();
+    for member in [&a, &b] {
+        service::set_membership(&app.db, &Actor::System, "eu-ras", member.id.as_str(), true)
+            .await
+            .unwrap();
+    }
+    let collection = service::create_collection(
+        &app.db,
+        &Actor::System,
+        "eu-ras",
+        NewCollection {
+            title: "European elections 2026".into(),
+            description: None,
+            alias: Some("ee2026".into()),
+            default_tlp: Some("amber".into()),
+        },
+    )
+    .await
+    .unwrap();
+    let id = collection.id.as_str();
+    service::set_grant(&app.db, &Actor::System, id, a.id.as_str(), true, true)
+        .await
+        .unwrap();
+    service::set_grant(&app.db, &Actor::System, id, b.id.as_str(), true, false)
+        .await
+        .unwrap();
+    service::set_grant(&app.db, &Actor::System, id, c1.id.as_str(), true, false)
+        .await
+        .unwrap();
+    World {
+        root: "/taxii2/eu-ras/".into(),
+        collection: format!("/taxii2/eu-ras/collections/{id}/"),
+        identity_a: a.stix_identity,
+        identity_b: b.stix_identity,
+        org_b: b.id.to_string(),
+        user_b1: b1.id.to_string(),
+        app,
+    }
+}
+
+impl World {
+    async fn get(&self, user: &str, path: &str) -> common::Response {
+        self.app
+            .request("GET", path)
+            .basic(user, PASSWORD)
+            .header("accept", TAXII)
+            .send()
+            .await
+    }
+
+    async fn post(&self, user: &str, objects: Value) -> common::Response {
+        self.app
+            .request("POST", &format!("{}objects/", self.collection))
+            .basic(user, PASSWORD)
+            .header("accept", TAXII)
+            .raw(TAXII, serde_json::to_vec(&objects).unwrap())
+            .send()
+            .await
+    }
+
+    /// Every object id the user receives, paging through with `limit`.
+    async fn all_ids(&self, user: &str, query: &str, limit: u64) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let mut path = format!("{}objects/?limit={limit}{query}", self.collection);
+            if let Some(next) = &next {
+                path.push_str(&format!("&next={next}"));
+            }
+            let page = self.get(user, &path).await;
+            assert_eq!(page.status, 200, "{}", page.text());
+            let body = page.json();
+            let objects = body["objects"].as_array().cloned().unwrap_or_default();
+            assert!(objects.len() as u64 <= limit);
+            if objects.is_empty() {
+                assert!(page.header("x-taxii-date-added-first").is_none());
+            } else {
+                assert!(page.header("x-taxii-date-added-first").is_some());
+                assert!(page.header("x-taxii-date-added-last").is_some());
+            }
+            ids.extend(
+                objects
+                    .iter()
+                    .map(|o| o["id"].as_str().unwrap().to_string()),
+            );
+            if body["more"] == json!(true) {
+                next = Some(body["next"].as_str().unwrap().to_string());
+            } else {
+                assert!(body.get("next").is_none());
+                return ids;
+            }
+        }
+    }
+}
+
+fn uuid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn campaign(name: &str, created_by: Option<&str>, markings: &[&str], modified: &str) -> Value {
+    let mut object = json!({
+        "type": "campaign", "spec_version": "2.1", "id": format!("campaign--{}", uuid()),
+        "created": "2026-09-01T10:00:00.000Z", "modified": modified, "name": name,
+    });
+    if let Some(identity) = created_by {
+        object["created_by_ref"] = identity.into();
+    }
+    if !markings.is_empty() {
+        object["object_marking_refs"] = json!(markings);
+    }
+    object
+}
+
+fn marking(tlp: Tlp) -> &'static str {
+    tlp.marking_id(TlpProfile::Oasis)
+}
+
+async fn protocol_and_tlp(backend: Backend) {
+    let world = world(backend).await;
+    let app = &world.app;
+
+    // Discovery and API root; errors are TAXII error resources, 401 included.
+    let discovery = world.get("anna", "/taxii2/").await;
+    assert_eq!(discovery.status, 200);
+    assert_eq!(discovery.header("content-type"), Some(TAXII));
+    assert_eq!(discovery.json()["api_roots"], json!(["/taxii2/eu-ras/"]));
+    let root = world.get("anna", &world.root).await.json();
+    assert_eq!(root["versions"], json!([TAXII]));
+    assert!(root["max_content_length"].as_u64().unwrap() > 0);
+    let anonymous = app
+        .request("GET", "/taxii2/")
+        .header("accept", TAXII)
+        .send()
+        .await;
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(anonymous.header("content-type"), Some(TAXII));
+    assert_eq!(anonymous.json()["http_status"], "401");
+    assert!(
+        anonymous
+            .header("www-authenticate")
+            .unwrap()
+            .starts_with("Basic")
+    );
+    let wrong_password = app
+        .request("GET", "/taxii2/")
+        .basic("anna", "wrong")
+        .header("accept", TAXII)
+        .send()
+        .await;
+    assert_eq!(wrong_password.status, 401);
+    let not_acceptable = app
+        .request("GET", "/taxii2/")
+        .basic("anna", PASSWORD)
+        .header("accept", "application/json")
+        .send()
+        .await;
+    assert_eq!(not_acceptable.status, 406);
+    assert_eq!(not_acceptable.json()["http_status"], "406");
+    assert_eq!(world.get("anna", "/taxii2/other/").await.status, 404);
+
+    // Collections: each user sees only those they have rights on, with those rights.
+    let collections = world
+        .get("berit", &format!("{}collections/", world.root))
+        .await
+        .json();
+    assert_eq!(collections["collections"][0]["can_read"], true);
+    assert_eq!(collections["collections"][0]["can_write"], false);
+    assert_eq!(
+        world.get("carl", &world.collection).await.json()["can_read"],
+        true
+    );
+    assert_eq!(
+        world
+            .get("anna", &format!("{}collections/{}/", world.root, uuid()))
+            .await
+            .status,
+        404
+    );
+
+    // Add objects: the valid ones are stored, each invalid one is reported.
+    let strict = {
+        let mut object = campaign(
+            "strict for B",
+            None,
+            &[marking(Tlp::AmberStrict)],
+            "2026-09-01T10:00:00.000Z",
+        );
+        object["extensions"] = json!({AUDIENCE_EXTENSION: {"extension_type": "property-extension", "organisations": [world.identity_b]}});
+        object
+    };
+    let red = {
+        let mut object = campaign(
+            "red for b1",
+            None,
+            &[marking(Tlp::Red)],
+            "2026-09-01T10:00:00.000Z",
+        );
+        object["extensions"] = json!({AUDIENCE_EXTENSION: {"extension_type": "property-extension", "individuals": [world.user_b1]}});
+        object
+    };
+    let clear = campaign(
+        "clear",
+        Some(&world.identity_a),
+        &[marking(Tlp::Clear)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let green = campaign(
+        "green, TLP 1.0 id",
+        None,
+        &[Tlp::Green.marking_id(TlpProfile::Compat)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let amber = campaign(
+        "amber",
+        None,
+        &[marking(Tlp::Amber)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let unmarked = campaign(
+        "unmarked: the collection's AMBER",
+        None,
+        &[],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let strict_private = campaign(
+        "strict, nobody named",
+        None,
+        &[marking(Tlp::AmberStrict)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let in_b_name = campaign(
+        "posted in B's name",
+        Some(&world.identity_b),
+        &[],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let unknown_marking = campaign(
+        "unknown marking",
+        None,
+        &["marking-definition--8d9b5f4c-2d3e-4f5a-9b6c-7d8e9f0a1b2c"],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let bad_id = json!({"type": "campaign", "spec_version": "2.1", "id": "campaign--nope", "created": "2026-09-01T10:00:00Z", "modified": "2026-09-01T10:00:00Z", "name": "x"});
+    let envelope = json!({"objects": [clear, green, amber, unmarked, strict, strict_private, red, in_b_name, unknown_marking, bad_id]});
+    let added = world.post("anna", envelope).await;
+    assert_eq!(added.status, 202, "{}", added.text());
+    assert_eq!(added.header("content-type"), Some(TAXII));
+    let status = added.json();
+    assert_eq!(status["status"], "complete");
+    assert_eq!(
+        (
+            status["total_count"].as_u64(),
+            status["success_count"].as_u64(),
+            status["failure_count"].as_u64()
+        ),
+        (Some(10), Some(7), Some(3))
+    );
+    let failures: Vec<String> = status["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        failures.iter().any(|m| m.contains("created_by_ref")),
+        "{failures:?}"
+    );
+    assert!(
+        failures.iter().any(|m| m.contains("unknown")),
+        "{failures:?}"
+    );
+    assert!(failures.iter().any(|m| m.contains("id")), "{failures:?}");
+    // The status stays readable (to the poster's organisation, not to others).
+    let status_path = format!("{}status/{}/", world.root, status["id"].as_str().unwrap());
+    assert_eq!(
+        world.get("arvo", &status_path).await.json()["success_count"],
+        7
+    );
+    assert_eq!(world.get("berit", &status_path).await.status, 404);
+
+    // TLP, object by object, for each reader.
+    let names = |ids: &[String], objects: &[Value]| -> BTreeSet<String> {
+        objects
+            .iter()
+            .filter(|o| ids.contains(&o["id"].as_str().unwrap().to_string()))
+            .map(|o| o["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = world
+        .get(
+            "anna",
+            &format!("{}objects/?match[version]=all", world.collection),
+        )
+        .await
+        .json()["objects"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let expect = |list: &[&str]| {
+        list.iter()
+            .map(|s| s.to_string())
+            .collect::<BTreeSet<String>>()
+    };
+    let a1 = world.all_ids("anna", "", 2).await;
+    assert_eq!(
+        names(&a1, &all),
+        expect(&[
+            "clear",
+            "green, TLP 1.0 id",
+            "amber",
+            "unmarked: the collection's AMBER",
+            "strict for B",
+            "strict, nobody named",
+            "red for b1"
+        ])
+    );
+    let a2 = world.all_ids("arvo", "", 3).await;
+    assert_eq!(
+        names(&a2, &all),
+        expect(&[
+            "clear",
+            "green, TLP 1.0 id",
+            "amber",
+            "unmarked: the collection's AMBER",
+            "strict for B",
+            "strict, nobody named"
+        ])
+    );
+    let b1 = world.all_ids("berit", "", 1).await;
+    let all_b1 = world
+        .get(
+            "berit",
+            &format!("{}objects/?match[version]=all", world.collection),
+        )
+        .await
+        .json()["objects"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        names(&b1, &all_b1),
+        expect(&[
+            "clear",
+            "green, TLP 1.0 id",
+            "amber",
+            "unmarked: the collection's AMBER",
+            "strict for B",
+            "red for b1"
+        ])
+    );
+    let c1 = world.all_ids("carl", "", 5).await;
+    assert_eq!(c1.len(), 1, "c1 is no member: CLEAR only");
+    // The manifest counts only what the reader may see.
+    let manifest = world
+        .get("carl", &format!("{}manifest/", world.collection))
+        .await
+        .json();
+    assert_eq!(manifest["objects"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        manifest["objects"][0]["media_type"],
+        "application/stix+json;version=2.1"
+    );
+    // A RED object is not found by those it is not for, even by id.
+    let red_id = all.iter().find(|o| o["name"] == "red for b1").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        world
+            .get("arvo", &format!("{}objects/{red_id}/", world.collection))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        world
+            .get("berit", &format!("{}objects/{red_id}/", world.collection))
+            .await
+            .status,
+        200
+    );
+
+    // Versions and filters.
+    let first = campaign(
+        "versioned",
+        None,
+        &[marking(Tlp::Green)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let mut second = first.clone();
+    second["modified"] = "2026-09-05T10:00:00.000Z".into();
+    second["name"] = "versioned, second".into();
+    let id = first["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        world.post("anna", json!({"objects": [first]})).await.json()["success_count"],
+        1
+    );
+    assert_eq!(
+        world
+            .post("anna", json!({"objects": [second.clone(), second]}))
+            .await
+            .json()["success_count"],
+        2
+    );
+    let object_path = format!("{}objects/{id}/", world.collection);
+    assert_eq!(
+        world.get("berit", &object_path).await.json()["objects"][0]["name"],
+        "versioned, second"
+    );
+    assert_eq!(
+        world
+            .get("berit", &format!("{object_path}?match[version]=first"))
+            .await
+            .json()["objects"][0]["name"],
+        "versioned"
+    );
+    assert_eq!(
+        world
+            .get("berit", &format!("{object_path}?match[version]=all"))
+            .await
+            .json()["objects"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        world
+            .get(
+                "berit",
+                &format!("{object_path}?match[version]=2026-09-01T10:00:00Z")
+            )
+            .await
+            .json()["objects"][0]["name"],
+        "versioned"
+    );
+    assert_eq!(
+        world
+            .get("berit", &format!("{object_path}versions/"))
+            .await
+            .json()["versions"],
+        json!(["2026-09-01T10:00:00.000Z", "2026-09-05T10:00:00.000Z"])
+    );
+    assert_eq!(
+        world
+            .get(
+                "berit",
+                &format!("{}objects/?match[id]={id}", world.collection)
+            )
+            .await
+            .json()["objects"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        world
+            .get(
+                "berit",
+                &format!("{}objects/?match[type]=indicator", world.collection)
+            )
+            .await
+            .json()
+            .get("objects"),
+        None
+    );
+    let later = world
+        .get(
+            "berit",
+            &format!("{}objects/?match[id]={id}", world.collection),
+        )
+        .await;
+    let last_added = later.header("x-taxii-date-added-last").unwrap().to_string();
+    assert_eq!(
+        world
+            .get(
+                "berit",
+                &format!("{}objects/?added_after={last_added}", world.collection)
+            )
+            .await
+            .json()
+            .get("objects"),
+        None
+    );
+
+    // Bad requests: each a TAXII error, nothing stored.
+    for (query, expected) in [
+        ("?limit=0", 400),
+        ("?limit=x", 400),
+        ("?match[colour]=red", 400),
+        ("?added_after=yesterday", 400),
+        ("?next=forged.cursor", 400),
+    ] {
+        let response = world
+            .get("anna", &format!("{}objects/{query}", world.collection))
+            .await;
+        assert_eq!(response.status, expected, "{query}: {}", response.text());
+        assert_eq!(response.json()["http_status"], expected.to_string());
+    }
+    // A cursor from one query is refused under other filters.
+    let page = world
+        .get("anna", &format!("{}objects/?limit=1", world.collection))
+        .await
+        .json();
+    let next = page["next"].as_str().unwrap();
+    assert_eq!(
+        world
+            .get(
+                "anna",
+                &format!(
+                    "{}objects/?limit=1&match[type]=campaign&next={next}",
+                    world.collection
+                )
+            )
+            .await
+            .status,
+        400
+    );
+    let bare = app
+        .request("POST", &format!("{}objects/", world.collection))
+        .basic("anna", PASSWORD)
+        .header("accept", TAXII)
+        .raw(TAXII, b"{\"type\":\"campaign\"}".to_vec())
+        .send()
+        .await;
+    assert_eq!(bare.status, 422);
+    let not_json = app
+        .request("POST", &format!("{}objects/", world.collection))
+        .basic("anna", PASSWORD)
+        .header("accept", TAXII)
+        .raw(TAXII, b"{".to_vec())
+        .send()
+        .await;
+    assert_eq!(not_json.status, 422);
+    let wrong_type = app
+        .request("POST", &format!("{}objects/", world.collection))
+        .basic("anna", PASSWORD)
+        .header("accept", TAXII)
+        .raw("application/json", b"{\"objects\":[]}".to_vec())
+        .send()
+        .await;
+    assert_eq!(wrong_type.status, 415);
+    assert_eq!(
+        world.post("berit", json!({"objects": []})).await.status,
+        403,
+        "b1 may only read"
+    );
+    let huge = app
+        .request("POST", &format!("{}objects/", world.collection))
+        .basic("anna", PASSWORD)
+        .header("accept", TAXII)
+        .raw(TAXII, vec![b' '; app.settings.max_body_bytes + 1])
+        .send()
+        .await;
+    assert_eq!(huge.status, 413);
+    assert_eq!(huge.json()["http_status"], "413");
+
+    // Deletion: only the originating organisation, with write rights.
+    let amber_id = all.iter().find(|o| o["name"] == "amber").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let amber_path = format!("{}objects/{amber_id}/", world.collection);
+    let refused = app
+        .request("DELETE", &amber_path)
+        .basic("berit", PASSWORD)
+        .header("accept", TAXII)
+        .send()
+        .await;
+    assert_eq!(refused.status, 403);
+    let deleted = app
+        .request("DELETE", &amber_path)
+        .basic("arvo", PASSWORD)
+        .header("accept", TAXII)
+        .send()
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    assert_eq!(world.get("berit", &amber_path).await.status, 404);
+
+    // Everything went through the log, and the log verifies.
+    world.app.ledger.checkpoint().await.unwrap();
+    let verifier = LogVerifier::parse(&world.app.ledger.verifier_key()).unwrap();
+    let report = verify_store(&world.app.db, &verifier, None).await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    let logged: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM tlog_leaves WHERE kind = 'stix_object'")
+            .fetch_one(world.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        logged,
+        7 + 2 + 1,
+        "each accepted version and the deletion is a leaf"
+    );
+    world.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taxii_protocol_and_tlp_on_every_backend() {
+    for backend in backends() {
+        protocol_and_tlp(backend).await;
+    }
+}
+
+/// A small deterministic generator, so that a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// Random objects, markings, audiences and grants: every reader receives,
+/// pages over and counts exactly the objects the TLP rule entitles them to.
+async fn random_entitlements(backend: Backend, seed: u64) {
+    let world = world(backend).await;
+    let mut rng = Rng(seed);
+    let db = &world.app.db;
+    let collection_id = world
+        .collection
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    // Random rights for the readers beyond the fixed ones.
+    for user in ["arvo", "carl"] {
+        let id = user_by_username(db.pool(), user)
+            .await
+            .unwrap()
+            .unwrap()
+            .user
+            .id;
+        service::set_grant(
+            db,
+            &Actor::System,
+            &collection_id,
+            id.as_str(),
+            rng.next().is_multiple_of(2),
+            false,
+        )
+        .await
+        .unwrap();
+    }
+    if rng.next().is_multiple_of(2) {
+        service::set_grant(
+            db,
+            &Actor::System,
+            &collection_id,
+            &world.org_b,
+            false,
+            false,
+        )
+        .await
+        .unwrap();
+    }
+    let levels = [
+        None,
+        Some(Tlp::Clear),
+        Some(Tlp::Green),
+        Some(Tlp::Amber),
+        Some(Tlp::AmberStrict),
+        Some(Tlp::Red),
+    ];
+    let b1 = world.user_b1.clone();
+    let mut objects = Vec::new();
+    for n in 0..30 {
+        let mut markings: Vec<&str> = Vec::new();
+        for _ in 0..(rng.next() % 3) {
+            if let Some(level) = rng.pick(&levels) {
+                markings.push(level.marking_id(rng.pick(&[TlpProfile::Oasis, TlpProfile::Compat])));
+            }
+        }
+        let mut object = campaign(
+            &format!("object {n}"),
+            None,
+            &markings,
+            "2026-09-01T10:00:00.000Z",
+        );
+        let organisations: Vec<&str> = if rng.next().is_multiple_of(3) {
+            vec![world.identity_b.as_str()]
+        } else {
+            vec![]
+        };
+        let individuals: Vec<&str> = if rng.next().is_multiple_of(3) {
+            vec![b1.as_str()]
+        } else {
+            vec![]
+        };
+        object["extensions"] = json!({AUDIENCE_EXTENSION: {"extension_type": "property-extension", "organisations": organisations, "individuals": individuals}});
+        objects.push(object);
+    }
+    let poster = rng.pick(&["anna", "arvo"]);
+    let status = world.post(poster, json!({"objects": objects})).await.json();
+    assert_eq!(status["success_count"], 30, "{status}");
+
+    // The expected view of each reader, computed from the rule on stored rows.
+    let rows: Vec<(String, i64, String, String, String)> =
+        sqlx::query_as("SELECT stix_id, tlp, originator, poster, audience FROM stix_objects")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    for reader in ["anna", "arvo", "berit", "carl"] {
+        let user = user_by_username(db.pool(), reader)
+            .await
+            .unwrap()
+            .unwrap()
+            .user;
+        let grants =
+            vigil_server::alerts::store::grants_for(db.pool(), &user.id, &user.organisation_id)
+                .await
+                .unwrap();
+        let member = reader != "carl";
+        let access = Access {
+            can_read: grants.iter().any(|g| g.can_read),
+            can_write: grants.iter().any(|g| g.can_write),
+            member,
+            organisation_reads: grants
+                .iter()
+                .any(|g| g.grantee == user.organisation_id.as_str() && g.can_read),
+        };
+        let expected: BTreeSet<String> = match access.open_tlp() {
+            None => BTreeSet::new(),
+            Some(open) => {
+                let viewer = Viewer {
+                    user: user.id.to_string(),
+                    organisation: user.organisation_id.to_string(),
+                    open,
+                };
+                rows.iter()
+                    .filter(|(_, tlp, originator, poster, audience)| {
+                        viewer.sees(Tlp::from_rank(*tlp).unwrap(), originator, poster, audience)
+                    })
+                    .map(|(id, ..)| id.clone())
+                    .collect()
+            }
+        };
+        let response = world
+            .get(reader, &format!("{}objects/", world.collection))
+            .await;
+        if access.can_read {
+            let limit = 1 + rng.next() % 7;
+            let got: Vec<String> = world.all_ids(reader, "", limit).await;
+            let unique: BTreeSet<String> = got.iter().cloned().collect();
+            assert_eq!(
+                unique.len(),
+                got.len(),
+                "seed {seed}: {reader} received an object twice"
+            );
+            assert_eq!(unique, expected, "seed {seed}: {reader}");
+            let manifest = world
+                .get(reader, &format!("{}manifest/?limit=1000", world.collection))
+                .await
+                .json();
+            let counted = manifest["objects"].as_array().map_or(0, Vec::len);
+            assert_eq!(counted, expected.len(), "seed {seed}: {reader}'s manifest");
+        } else {
+            assert!(expected.is_empty());
+            assert!(
+                matches!(response.status, 403 | 404),
+                "seed {seed}: {reader} got {}",
+                response.status
+            );
+        }
+    }
+    world.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_reader_receives_counts_or_pages_over_what_tlp_withholds() {
+    for backend in backends() {
+        for seed in [0x9E37_79B9_7F4A_7C15, 0xD1B5_4A32_D192_ED03, 42, 7_777_777] {
+            random_entitlements(backend, seed).await;
+        }
+    }
+}
