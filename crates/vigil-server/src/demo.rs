@@ -1,10 +1,13 @@
 //! Demonstration data for `vigil serve --demo`: organisations of every kind
 //! a Rapid Alert System joins, with users whose logins are printed at start.
-use crate::accounts::service::{self, NewOrganisation, NewUser};
+use crate::accounts::service::{self, AuthMethod, NewOrganisation, NewUser, Principal};
 use crate::accounts::store;
+use crate::alerts::service::{self as alerts, NewCollection};
 use crate::core::audit::Actor;
 use crate::core::db::Db;
 use crate::core::error::ApiError;
+use serde_json::{Value, json};
+use vigil_stix::{Tlp, TlpProfile};
 
 /// The password of every demo account (printed at start; demo only).
 pub const DEMO_PASSWORD: &str = "vigil-demo-2026";
@@ -125,5 +128,316 @@ pub async fn seed(db: &Db) -> Result<bool, ApiError> {
         )
         .await?;
     }
+    seed_rapid_alert_system(db).await?;
     Ok(true)
+}
+
+async fn organisation_id(
+    db: &Db,
+    name: &str,
+) -> Result<crate::core::ids::OrganisationId, ApiError> {
+    store::organisation_by_name(db.pool(), name)
+        .await?
+        .map(|o| o.id)
+        .ok_or_else(|| ApiError::NotFound(format!("demo organisation {name}")))
+}
+
+async fn principal(db: &Db, username: &str) -> Result<Principal, ApiError> {
+    let user = store::user_by_username(db.pool(), username)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("demo user {username}")))?
+        .user;
+    let organisation = store::organisation(db.pool(), user.organisation_id.as_str())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("organisation of {username}")))?;
+    Ok(Principal {
+        user,
+        organisation,
+        method: AuthMethod::Password,
+    })
+}
+
+/// The two trust communities of the demo, their collections and grants, and
+/// an alert about a cloned-news-site campaign with a sighting and an opinion.
+async fn seed_rapid_alert_system(db: &Db) -> Result<(), ApiError> {
+    let actor = Actor::System;
+    alerts::create_community(
+        db,
+        &actor,
+        "eu-ras",
+        "EU Rapid Alert System",
+        Some("National contact points of the member states and EU institutions".into()),
+    )
+    .await?;
+    alerts::create_community(
+        db,
+        &actor,
+        "fact-check",
+        "Fact-checkers and civil society",
+        Some("Sanitised releases for fact-checkers, observers and NGOs".into()),
+    )
+    .await?;
+    let hub = "EU Election Cooperation Hub";
+    for (community, members) in [
+        (
+            "eu-ras",
+            &[
+                hub,
+                "Estonian National Contact Point",
+                "Portuguese National Contact Point",
+                "Electoral Commission of Portugal",
+            ][..],
+        ),
+        (
+            "fact-check",
+            &[hub, "Baltic Fact-Check Network", "Civic Election Observers"][..],
+        ),
+    ] {
+        for member in members {
+            let id = organisation_id(db, member).await?;
+            alerts::set_membership(db, &actor, community, id.as_str(), true).await?;
+        }
+    }
+    let fimi = alerts::create_collection(
+        db,
+        &actor,
+        "eu-ras",
+        NewCollection {
+            title: "European elections 2029: FIMI".into(),
+            description: Some(
+                "Information sharing and alerts on disinformation and foreign interference".into(),
+            ),
+            alias: Some("ee2029-fimi".into()),
+            default_tlp: Some("amber".into()),
+        },
+    )
+    .await?;
+    let released = alerts::create_collection(
+        db,
+        &actor,
+        "fact-check",
+        NewCollection {
+            title: "Released alerts".into(),
+            description: Some("Alerts released onward by their originators".into()),
+            alias: Some("released".into()),
+            default_tlp: Some("green".into()),
+        },
+    )
+    .await?;
+    for (member, write) in [
+        (hub, true),
+        ("Estonian National Contact Point", true),
+        ("Portuguese National Contact Point", true),
+        ("Electoral Commission of Portugal", false),
+    ] {
+        let id = organisation_id(db, member).await?;
+        alerts::set_grant(db, &actor, fimi.id.as_str(), id.as_str(), true, write).await?;
+    }
+    for (member, write) in [
+        (hub, true),
+        ("Baltic Fact-Check Network", false),
+        ("Civic Election Observers", false),
+    ] {
+        let id = organisation_id(db, member).await?;
+        alerts::set_grant(db, &actor, released.id.as_str(), id.as_str(), true, write).await?;
+    }
+
+    let estonia = principal(db, "ee.analyst").await?;
+    let portugal = principal(db, "pt.analyst").await?;
+    let bundle = alert_bundle(
+        &estonia.organisation.stix_identity,
+        &estonia.organisation.name,
+    );
+    let campaign_id = bundle
+        .iter()
+        .find(|o| o["type"] == "campaign")
+        .and_then(|o| o["id"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    let status = alerts::add_objects(db, &estonia, ("eu-ras", fimi.id.as_str()), bundle).await?;
+    if status.failure_count > 0 {
+        tracing::warn!(failures = ?status.failures, "demo alert objects refused");
+    }
+    let reactions = vec![
+        stix(
+            "sighting",
+            json!({
+                "created_by_ref": portugal.organisation.stix_identity,
+                "sighting_of_ref": campaign_id,
+                "where_sighted_refs": [portugal.organisation.stix_identity],
+                "count": 14,
+                "first_seen": "2029-04-02T06:00:00Z",
+                "last_seen": "2029-04-03T21:00:00Z",
+                "object_marking_refs": [Tlp::Amber.marking_id(TlpProfile::Oasis)],
+            }),
+        ),
+        stix(
+            "opinion",
+            json!({
+                "created_by_ref": portugal.organisation.stix_identity,
+                "opinion": "agree",
+                "explanation": "The same domains target Portuguese audiences with translated articles.",
+                "object_refs": [campaign_id],
+                "object_marking_refs": [Tlp::Amber.marking_id(TlpProfile::Oasis)],
+            }),
+        ),
+    ];
+    alerts::add_objects(db, &portugal, ("eu-ras", fimi.id.as_str()), reactions).await?;
+    let hub_user = principal(db, "eu.analyst").await?;
+    let release = vec![stix(
+        "report",
+        json!({
+            "created_by_ref": hub_user.organisation.stix_identity,
+            "name": "Cloned news sites imitate European media ahead of the 2029 elections",
+            "description": "Released for fact-checkers: look-alike domains republish altered articles; the accounts involved are withheld.",
+            "published": "2029-04-04T09:00:00Z",
+            "report_types": ["campaign"],
+            "object_refs": [campaign_id],
+            "object_marking_refs": [Tlp::Green.marking_id(TlpProfile::Oasis)],
+        }),
+    )];
+    alerts::add_objects(db, &hub_user, ("fact-check", released.id.as_str()), release).await?;
+    Ok(())
+}
+
+/// A STIX 2.1 object of `kind` with a new id, created and modified in April 2029.
+fn stix(kind: &str, properties: Value) -> Value {
+    let mut object = json!({
+        "type": kind,
+        "spec_version": "2.1",
+        "id": format!("{kind}--{}", uuid::Uuid::new_v4()),
+        "created": "2029-04-03T08:00:00.000Z",
+        "modified": "2029-04-03T08:00:00.000Z",
+    });
+    if let (Some(object), Value::Object(properties)) = (object.as_object_mut(), properties) {
+        object.extend(properties);
+    }
+    object
+}
+
+/// An observable (no created/modified) of `kind`.
+fn observable(kind: &str, properties: Value) -> Value {
+    let mut object = json!({"type": kind, "spec_version": "2.1", "id": format!("{kind}--{}", uuid::Uuid::new_v4())});
+    if let (Some(object), Value::Object(properties)) = (object.as_object_mut(), properties) {
+        object.extend(properties);
+    }
+    object
+}
+
+/// The Estonian contact point's alert: a campaign of cloned news sites, with
+/// its evidence, indicator and DISARM technique (T0098 "Establish
+/// Inauthentic News Sites", by its STIX id in the DISARM bundle).
+fn alert_bundle(identity: &str, name: &str) -> Vec<Value> {
+    let amber = Tlp::Amber.marking_id(TlpProfile::Oasis);
+    let red = Tlp::Red.marking_id(TlpProfile::Oasis);
+    let me = json!({"created_by_ref": identity, "object_marking_refs": [amber]});
+    let with = |extra: Value| {
+        let mut merged = me.clone();
+        if let (Some(m), Value::Object(extra)) = (merged.as_object_mut(), extra) {
+            m.extend(extra);
+        }
+        merged
+    };
+    let organisation = json!({"type": "identity", "spec_version": "2.1", "id": identity,
+        "created": "2029-01-01T00:00:00.000Z", "modified": "2029-01-01T00:00:00.000Z",
+        "name": name, "identity_class": "organization", "sectors": ["government-national"]});
+    let estonia = stix(
+        "location",
+        with(json!({"name": "Estonia", "country": "EE"})),
+    );
+    let actor = stix(
+        "threat-actor",
+        with(
+            json!({"name": "Mirror Harbour network", "threat_actor_types": ["nation-state"], "sophistication": "advanced", "primary_motivation": "ideology"}),
+        ),
+    );
+    let campaign = stix(
+        "campaign",
+        with(
+            json!({"name": "Cloned news sites ahead of the 2029 European elections", "objective": "Erode trust in the election administration", "first_seen": "2029-03-28T00:00:00Z"}),
+        ),
+    );
+    let domain = observable("domain-name", json!({"value": "err-uudised-24.example"}));
+    let url = observable(
+        "url",
+        json!({"value": "https://err-uudised-24.example/valimised/haaletus-edasi-lykatud"}),
+    );
+    let account = observable(
+        "user-account",
+        json!({"account_login": "uudised_24_live", "account_type": "twitter", "display_name": "Uudised 24"}),
+    );
+    let observed = stix(
+        "observed-data",
+        with(
+            json!({"first_observed": "2029-03-28T00:00:00Z", "last_observed": "2029-04-03T07:00:00Z", "number_observed": 37,
+        "object_refs": [domain["id"], url["id"], account["id"]]}),
+        ),
+    );
+    let indicator = stix(
+        "indicator",
+        with(
+            json!({"name": "Cloned news domain", "description": "Look-alike domain of the Estonian public broadcaster",
+        "indicator_types": ["malicious-activity"], "pattern": "[domain-name:value = 'err-uudised-24.example']", "pattern_type": "stix", "valid_from": "2029-04-03T08:00:00Z"}),
+        ),
+    );
+    let uses = |target: &str| {
+        stix(
+            "relationship",
+            with(
+                json!({"relationship_type": "uses", "source_ref": campaign["id"], "target_ref": target}),
+            ),
+        )
+    };
+    let websites = uses("attack-pattern--6db47704-ba87-402d-933a-de90f5aa8965");
+    let attributed = stix(
+        "relationship",
+        with(
+            json!({"relationship_type": "attributed-to", "source_ref": campaign["id"], "target_ref": actor["id"]}),
+        ),
+    );
+    let targets = stix(
+        "relationship",
+        with(
+            json!({"relationship_type": "targets", "source_ref": campaign["id"], "target_ref": estonia["id"]}),
+        ),
+    );
+    let indicates = stix(
+        "relationship",
+        with(
+            json!({"relationship_type": "indicates", "source_ref": indicator["id"], "target_ref": campaign["id"]}),
+        ),
+    );
+    let note = stix(
+        "note",
+        json!({"created_by_ref": identity, "object_marking_refs": [red], "content": "Source: a platform trust-and-safety contact; do not share beyond this team.", "object_refs": [campaign["id"]]}),
+    );
+    let report = stix(
+        "report",
+        with(json!({
+            "name": "ALERT: cloned news sites announce a postponed election",
+            "description": "Since 28 March, look-alike domains of the national broadcaster publish articles claiming that the vote is postponed; amplified by a cluster of new accounts.",
+            "published": "2029-04-03T08:00:00Z",
+            "report_types": ["campaign", "threat-actor"],
+            "object_refs": [campaign["id"], actor["id"], observed["id"], indicator["id"], websites["id"], attributed["id"], targets["id"], indicates["id"]],
+        })),
+    );
+    vec![
+        Tlp::Amber.marking_definition(TlpProfile::Oasis),
+        Tlp::Red.marking_definition(TlpProfile::Oasis),
+        organisation,
+        estonia,
+        actor,
+        campaign,
+        domain,
+        url,
+        account,
+        observed,
+        indicator,
+        websites,
+        attributed,
+        targets,
+        indicates,
+        note,
+        report,
+    ]
 }

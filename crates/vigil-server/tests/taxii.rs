@@ -627,6 +627,46 @@ async fn protocol_and_tlp(backend: Backend) {
     assert_eq!(huge.status, 413);
     assert_eq!(huge.json()["http_status"], "413");
 
+    // TLP ids in the reader's profile: OASIS TLP 2.0 by default, TLP 1.0 and
+    // OpenCTI's AMBER+STRICT for a client account set to `compat`.
+    let markings_of = |objects: &Value, name: &str| -> Value {
+        objects["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == name)
+            .unwrap()["object_marking_refs"]
+            .clone()
+    };
+    let as_anna = world
+        .get("anna", &format!("{}objects/?limit=100", world.collection))
+        .await
+        .json();
+    assert_eq!(
+        markings_of(&as_anna, "green, TLP 1.0 id"),
+        json!([marking(Tlp::Green)])
+    );
+    let berit = user_by_username(app.db.pool(), "berit")
+        .await
+        .unwrap()
+        .unwrap()
+        .user;
+    service::set_tlp_profile(&app.db, &Actor::System, berit.id.as_str(), "compat")
+        .await
+        .unwrap();
+    let as_berit = world
+        .get("berit", &format!("{}objects/?limit=100", world.collection))
+        .await
+        .json();
+    assert_eq!(
+        markings_of(&as_berit, "amber"),
+        json!([Tlp::Amber.marking_id(TlpProfile::Compat)])
+    );
+    assert_eq!(
+        markings_of(&as_berit, "strict for B"),
+        json!(["marking-definition--826578e1-40ad-459f-bc73-ede076f81f37"])
+    );
+
     // Deletion: only the originating organisation, with write rights.
     let amber_id = all.iter().find(|o| o["name"] == "amber").unwrap()["id"]
         .as_str()

@@ -208,6 +208,45 @@ impl Tlp {
         }
     }
 
+    /// An object as a consumer of `profile` receives it: TLP marking ids
+    /// (in `object_marking_refs` and granular markings) in the profile's
+    /// family, and a TLP marking-definition replaced by the profile's own.
+    /// Other markings and properties are left untouched.
+    pub fn present(object: &Value, profile: TlpProfile) -> Value {
+        if object.get("type").and_then(Value::as_str) == Some("marking-definition")
+            && let Some(tlp) = Tlp::from_marking_definition(object)
+            && object
+                .get("id")
+                .and_then(Value::as_str)
+                .is_some_and(Tlp::is_tlp_marking)
+        {
+            return tlp.marking_definition(profile);
+        }
+        let mut object = object.clone();
+        let convert = |id: &mut Value| {
+            if let Some(tlp) = id.as_str().and_then(Tlp::from_marking_id) {
+                *id = tlp.marking_id(profile).into();
+            }
+        };
+        if let Some(refs) = object
+            .get_mut("object_marking_refs")
+            .and_then(Value::as_array_mut)
+        {
+            refs.iter_mut().for_each(convert);
+        }
+        if let Some(granular) = object
+            .get_mut("granular_markings")
+            .and_then(Value::as_array_mut)
+        {
+            for marking in granular {
+                if let Some(id) = marking.get_mut("marking_ref") {
+                    convert(id);
+                }
+            }
+        }
+        object
+    }
+
     /// Whether a marking id belongs to any TLP family.
     pub fn is_tlp_marking(id: &str) -> bool {
         Tlp::from_marking_id(id).is_some()
@@ -240,5 +279,34 @@ mod tests {
         assert_eq!(Tlp::from_name("TLP:WHITE"), Some(Tlp::Clear));
         assert_eq!(Tlp::from_name("amber_strict"), Some(Tlp::AmberStrict));
         assert_eq!(Tlp::from_name("pink"), None);
+    }
+
+    #[test]
+    fn objects_are_presented_in_the_consumers_family() {
+        let object = json!({
+            "type": "campaign", "id": "campaign--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "object_marking_refs": [Tlp::AmberStrict.marking_id(TlpProfile::Oasis), "marking-definition--f79f25d2-8b96-4580-b169-eb7b613a7c31"],
+            "granular_markings": [{"marking_ref": Tlp::Clear.marking_id(TlpProfile::Compat), "selectors": ["name"]}],
+        });
+        let compat = Tlp::present(&object, TlpProfile::Compat);
+        assert_eq!(
+            compat["object_marking_refs"][0],
+            "marking-definition--826578e1-40ad-459f-bc73-ede076f81f37"
+        );
+        assert_eq!(
+            compat["object_marking_refs"][1],
+            "marking-definition--f79f25d2-8b96-4580-b169-eb7b613a7c31"
+        );
+        let oasis = Tlp::present(&compat, TlpProfile::Oasis);
+        assert_eq!(oasis["object_marking_refs"], object["object_marking_refs"]);
+        assert_eq!(
+            oasis["granular_markings"][0]["marking_ref"],
+            Tlp::Clear.marking_id(TlpProfile::Oasis)
+        );
+        let definition = Tlp::present(
+            &Tlp::Red.marking_definition(TlpProfile::Oasis),
+            TlpProfile::Compat,
+        );
+        assert_eq!(definition, Tlp::Red.marking_definition(TlpProfile::Compat));
     }
 }

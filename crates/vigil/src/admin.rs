@@ -10,6 +10,8 @@ use vigil_server::accounts::service::{
     self, NewOrganisation, NewUser, OrganisationChanges, UserChanges,
 };
 use vigil_server::accounts::store;
+use vigil_server::alerts::service::{self as alerts, NewCollection};
+use vigil_server::alerts::store as alerts_store;
 use vigil_server::core::audit::{self, Actor};
 use vigil_server::core::config::ConfigLayer;
 use vigil_server::core::db::Db;
@@ -48,6 +50,78 @@ enum AdminCommand {
     },
     /// List the roles users can hold
     Roles,
+    /// Trust communities of the Rapid Alert System (each a TAXII API root)
+    #[command(subcommand)]
+    Community(CommunityCommand),
+    /// Collections of a community and who may read or write them
+    #[command(subcommand)]
+    Collection(CollectionCommand),
+}
+
+#[derive(Subcommand)]
+enum CommunityCommand {
+    /// Create a community, served at /taxii2/<ID>/
+    Create {
+        /// 2 to 64 of a-z, 0-9 and -, e.g. eu-ras
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List communities
+    List,
+    /// A community with its members and collections
+    Show { id: String },
+    /// Make an organisation a member (it then receives GREEN objects)
+    AddMember {
+        id: String,
+        /// Organisation id or exact name
+        #[arg(long)]
+        org: String,
+    },
+    /// Remove an organisation from a community
+    RemoveMember {
+        id: String,
+        #[arg(long)]
+        org: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum CollectionCommand {
+    /// Create a collection in a community
+    Create {
+        #[arg(long)]
+        community: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        alias: Option<String>,
+        /// TLP of unmarked objects: clear, green, amber, amber+strict, red
+        #[arg(long, default_value = "amber")]
+        default_tlp: String,
+    },
+    /// A collection with its grants
+    Show { id: String },
+    /// Set what an organisation or a user may do in a collection; without
+    /// --read or --write the grantee loses its rights
+    Grant {
+        id: String,
+        /// Organisation id or exact name
+        #[arg(long, conflicts_with = "user", required_unless_present = "user")]
+        org: Option<String>,
+        /// Username or user id
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        read: bool,
+        #[arg(long)]
+        write: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -125,6 +199,14 @@ enum UserCommand {
     Enable { user: String },
     /// Erase a user's personal data (display name, e-mail) for good
     Redact { user: String },
+    /// Choose the TLP marking ids the user's TAXII client receives
+    SetTlpProfile {
+        user: String,
+        /// oasis (TLP 2.0, default) or compat (TLP 1.0 ids and OpenCTI's
+        /// AMBER+STRICT, for OpenCTI and MISP)
+        #[arg(long)]
+        profile: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -301,6 +383,13 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
             }
             UserCommand::Disable { user } => set_status(&db, &actor, &user, "disabled").await?,
             UserCommand::Enable { user } => set_status(&db, &actor, &user, "active").await?,
+            UserCommand::SetTlpProfile { user, profile } => {
+                let id = resolve_user(&db, &user).await?;
+                alerts::set_tlp_profile(&db, &actor, &id, &profile)
+                    .await
+                    .map_err(cli_error)?;
+                println!("{user} now receives TLP markings in the {profile} profile");
+            }
             UserCommand::Redact { user } => {
                 let id = resolve_user(&db, &user).await?;
                 print_json(
@@ -353,6 +442,8 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 println!("{:<14} {}", role.name, role.description);
             }
         }
+        AdminCommand::Community(command) => community(&db, &actor, command).await?,
+        AdminCommand::Collection(command) => collection(&db, &actor, command).await?,
     }
     db.close().await;
     Ok(())
@@ -369,4 +460,108 @@ async fn set_status(db: &Db, actor: &Actor, user: &str, status: &str) -> anyhow:
             .await
             .map_err(cli_error)?,
     )
+}
+
+async fn resolve_org(db: &Db, org: &str) -> anyhow::Result<String> {
+    if let Some(found) = store::organisation(db.pool(), org).await? {
+        return Ok(found.id.to_string());
+    }
+    store::organisation_by_name(db.pool(), org)
+        .await?
+        .map(|o| o.id.to_string())
+        .ok_or_else(|| anyhow!("no organisation {org:?}"))
+}
+
+async fn community(db: &Db, actor: &Actor, command: CommunityCommand) -> anyhow::Result<()> {
+    match command {
+        CommunityCommand::Create {
+            id,
+            title,
+            description,
+        } => print_json(
+            &alerts::create_community(db, actor, &id, &title, description)
+                .await
+                .map_err(cli_error)?,
+        ),
+        CommunityCommand::List => print_json(&alerts_store::communities(db.pool()).await?),
+        CommunityCommand::Show { id } => {
+            let found = alerts_store::community(db.pool(), &id)
+                .await?
+                .ok_or_else(|| anyhow!("no community {id:?}"))?;
+            let members = alerts_store::members(db.pool(), &found.id).await?;
+            let collections = alerts_store::collections_of(db.pool(), &found.id).await?;
+            print_json(
+                &serde_json::json!({"community": found, "members": members, "collections": collections}),
+            )
+        }
+        CommunityCommand::AddMember { id, org } => {
+            let org = resolve_org(db, &org).await?;
+            print_json(
+                &alerts::set_membership(db, actor, &id, &org, true)
+                    .await
+                    .map_err(cli_error)?,
+            )
+        }
+        CommunityCommand::RemoveMember { id, org } => {
+            let org = resolve_org(db, &org).await?;
+            print_json(
+                &alerts::set_membership(db, actor, &id, &org, false)
+                    .await
+                    .map_err(cli_error)?,
+            )
+        }
+    }
+}
+
+async fn collection(db: &Db, actor: &Actor, command: CollectionCommand) -> anyhow::Result<()> {
+    match command {
+        CollectionCommand::Create {
+            community,
+            title,
+            description,
+            alias,
+            default_tlp,
+        } => print_json(
+            &alerts::create_collection(
+                db,
+                actor,
+                &community,
+                NewCollection {
+                    title,
+                    description,
+                    alias,
+                    default_tlp: Some(default_tlp),
+                },
+            )
+            .await
+            .map_err(cli_error)?,
+        ),
+        CollectionCommand::Show { id } => {
+            let found = alerts_store::collection(db.pool(), &id)
+                .await?
+                .ok_or_else(|| anyhow!("no collection {id:?}"))?;
+            let grants = alerts_store::grants_of(db.pool(), &found.id).await?;
+            print_json(&serde_json::json!({"collection": found, "grants": grants}))
+        }
+        CollectionCommand::Grant {
+            id,
+            org,
+            user,
+            read,
+            write,
+        } => {
+            let grantee = match (org, user) {
+                (Some(org), _) => resolve_org(db, &org).await?,
+                (None, Some(user)) => resolve_user(db, &user).await?,
+                (None, None) => {
+                    return Err(anyhow!("name an organisation (--org) or a user (--user)"));
+                }
+            };
+            print_json(
+                &alerts::set_grant(db, actor, &id, &grantee, read, write)
+                    .await
+                    .map_err(cli_error)?,
+            )
+        }
+    }
 }

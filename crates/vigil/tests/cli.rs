@@ -219,3 +219,106 @@ fn admin_commands_and_log_verify_on_a_real_store() {
         "{message}"
     );
 }
+
+#[test]
+fn communities_collections_and_grants_from_the_command_line() {
+    let dir = temp_dir();
+    let data = dir.join("data");
+    let data = data.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut full = vec!["admin", "--data-dir", data];
+        full.extend_from_slice(args);
+        vigil(&full)
+    };
+    let json = |output: Output| -> serde_json::Value {
+        assert!(output.status.success(), "{}", text(&output));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    json(run(&[
+        "org",
+        "create",
+        "--name",
+        "NCP Latvia",
+        "--kind",
+        "national_contact_point",
+        "--country",
+        "LV",
+    ]));
+    let community = json(run(&[
+        "community",
+        "create",
+        "--id",
+        "lv-net",
+        "--title",
+        "Latvian election network",
+    ]));
+    assert_eq!(community["id"], "lv-net");
+    let member = json(run(&[
+        "community",
+        "add-member",
+        "lv-net",
+        "--org",
+        "NCP Latvia",
+    ]));
+    assert_eq!(member["status"], "active");
+    let collection = json(run(&[
+        "collection",
+        "create",
+        "--community",
+        "lv-net",
+        "--title",
+        "Saeima 2026",
+        "--default-tlp",
+        "green",
+    ]));
+    assert_eq!(collection["default_tlp"], "green");
+    let id = collection["id"].as_str().unwrap();
+    let grant = json(run(&[
+        "collection",
+        "grant",
+        id,
+        "--org",
+        "NCP Latvia",
+        "--read",
+    ]));
+    assert_eq!(
+        (grant["can_read"].as_bool(), grant["can_write"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let shown = json(run(&["collection", "show", id]));
+    assert_eq!(shown["grants"].as_array().unwrap().len(), 1);
+    let removed = json(run(&[
+        "community",
+        "remove-member",
+        "lv-net",
+        "--org",
+        "NCP Latvia",
+    ]));
+    assert_eq!(removed["status"], "removed");
+
+    // Bad input: clear messages, exit code 2, nothing written.
+    let bad_id = run(&["community", "create", "--id", "Not A Slug", "--title", "x"]);
+    assert_eq!(bad_id.status.code(), Some(2));
+    assert!(text(&bad_id).contains("id:"), "{}", text(&bad_id));
+    let bad_tlp = run(&[
+        "collection",
+        "create",
+        "--community",
+        "lv-net",
+        "--title",
+        "x",
+        "--default-tlp",
+        "pink",
+    ]);
+    assert!(text(&bad_tlp).contains("default_tlp"), "{}", text(&bad_tlp));
+    let unknown_org = run(&["collection", "grant", id, "--org", "Nobody", "--read"]);
+    assert!(
+        text(&unknown_org).contains("no organisation"),
+        "{}",
+        text(&unknown_org)
+    );
+    let shown = json(run(&["community", "show", "lv-net"]));
+    assert_eq!(shown["collections"].as_array().unwrap().len(), 1);
+    let verify = vigil(&["log", "--data-dir", data, "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+}

@@ -23,6 +23,27 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_collection))
         .routes(routes!(get_collection))
         .routes(routes!(set_grant))
+        .routes(routes!(set_tlp_profile))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct TlpProfileRequest {
+    /// `oasis` (TLP 2.0 marking-definitions, the default) or `compat` (TLP
+    /// 1.0 ids and OpenCTI's AMBER+STRICT, for OpenCTI and MISP consumers).
+    pub tlp_profile: String,
+}
+
+/// Chooses the TLP marking family a user's TAXII client receives.
+#[utoipa::path(put, path = "/api/admin/users/{id}/tlp-profile", tag = "admin", params(("id" = String, Path)),
+    request_body = TlpProfileRequest, responses((status = 200, body = TlpProfileRequest), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_tlp_profile(
+    State(state): State<AppState>,
+    Administrator(admin): Administrator,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<TlpProfileRequest>,
+) -> Result<Json<TlpProfileRequest>, ApiError> {
+    service::set_tlp_profile(&state.db, &admin.actor(), &id, &request.tlp_profile).await?;
+    Ok(Json(request))
 }
 
 #[derive(Deserialize, ToSchema)]

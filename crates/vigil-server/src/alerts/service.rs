@@ -17,7 +17,7 @@ use crate::core::ids::{OrganisationId, StixRowId, UserId};
 use crate::core::time::Timestamp;
 use serde_json::{Value, json};
 use std::collections::HashSet;
-use vigil_stix::{Category, StixObject, Tlp};
+use vigil_stix::{Category, StixObject, Tlp, TlpProfile};
 
 /// Vigil's STIX property extension naming who may read an AMBER+STRICT
 /// (`organisations`: identity ids) or RED (`individuals`: user ids) object.
@@ -286,6 +286,53 @@ pub async fn set_grant(
     .await?;
     tx.commit().await?;
     Ok(grant)
+}
+
+/// Sets the TLP marking family a user's TAXII client receives.
+pub async fn set_tlp_profile(
+    db: &Db,
+    actor: &Actor,
+    user: &str,
+    profile: &str,
+) -> Result<TlpProfile, ApiError> {
+    let profile = match profile {
+        "oasis" => TlpProfile::Oasis,
+        "compat" => TlpProfile::Compat,
+        _ => {
+            return Err(ApiError::invalid(vec![FieldError::new(
+                "tlp_profile",
+                "use oasis (TLP 2.0) or compat (TLP 1.0 ids and OpenCTI's AMBER+STRICT)",
+            )]));
+        }
+    };
+    let mut tx = db.write().await?;
+    let user = accounts_store::user(tx.conn(), user)
+        .await?
+        .ok_or_else(|| not_found("user"))?
+        .user;
+    let version = match store::tlp_profile(tx.conn(), &user.id).await? {
+        Some((current, _)) if current == profile => return Ok(profile),
+        Some((_, version)) => version + 1,
+        None => 1,
+    };
+    store::save_tlp_profile(&mut tx, &user.id, profile, version).await?;
+    audit_admin(
+        &mut tx,
+        actor,
+        "taxii.tlp_profile_set",
+        user.id.as_str(),
+        json!({"tlp_profile": format!("{profile:?}").to_lowercase()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(profile)
+}
+
+/// The TLP marking family the caller receives (OASIS TLP 2.0 unless set).
+pub async fn tlp_profile_of(db: &Db, principal: &Principal) -> Result<TlpProfile, ApiError> {
+    Ok(store::tlp_profile(db.pool(), &principal.user.id)
+        .await?
+        .map_or(TlpProfile::Oasis, |(p, _)| p))
 }
 
 // ---------- access ----------

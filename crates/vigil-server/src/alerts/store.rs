@@ -13,7 +13,7 @@ use crate::core::ledger::{LedgerError, RecordWrite, insert_records, kinds, updat
 use crate::core::time::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Executor, Row};
-use vigil_stix::Tlp;
+use vigil_stix::{Tlp, TlpProfile};
 
 fn timestamp(text: String) -> Timestamp {
     // Written by this code in the stored format; a damaged row is named by `vigil log verify`.
@@ -663,6 +663,51 @@ pub async fn status_of<'e, E: Executor<'e, Database = Any>>(
         },
         UserId::from_stored(row.try_get("user_id")?),
     )))
+}
+
+// ---------- client profiles ----------
+
+/// A user's TLP profile and its record version, if one was set.
+pub async fn tlp_profile<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    user: &UserId,
+) -> Result<Option<(TlpProfile, u64)>, sqlx::Error> {
+    sqlx::query("SELECT tlp_profile, version FROM taxii_clients WHERE id = $1")
+        .bind(user.as_str().to_string())
+        .fetch_optional(executor)
+        .await?
+        .map(|row| {
+            let profile: String = row.try_get(0)?;
+            let profile = if profile == "compat" {
+                TlpProfile::Compat
+            } else {
+                TlpProfile::Oasis
+            };
+            Ok((
+                profile,
+                u64::try_from(row.try_get::<i64, _>(1)?).unwrap_or(0),
+            ))
+        })
+        .transpose()
+}
+
+pub async fn save_tlp_profile(
+    tx: &mut WriteTx,
+    user: &UserId,
+    profile: TlpProfile,
+    version: u64,
+) -> Result<(), LedgerError> {
+    let name = match profile {
+        TlpProfile::Oasis => "oasis",
+        TlpProfile::Compat => "compat",
+    };
+    let record = Record::new(
+        &kinds::TAXII_CLIENT,
+        user.as_str(),
+        version,
+        vec![Value::from(name), Value::from(Timestamp::now().to_string())],
+    );
+    write(tx, record).await
 }
 
 /// Organisations by their STIX identity, for `created_by_ref` and audiences.

@@ -13,8 +13,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
+use vigil_stix::{Tlp, TlpProfile};
 
 pub const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
 pub const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
@@ -154,28 +155,41 @@ async fn authenticate(
 }
 
 pub fn router() -> Router<AppState> {
+    // Other methods get a TAXII error resource too, not an empty 405.
+    let taxii = |route: MethodRouter<AppState>| route.fallback(method_not_allowed);
     Router::new()
-        .route("/taxii2/", get(discovery))
-        .route("/taxii2/{root}/", get(api_root))
-        .route("/taxii2/{root}/status/{id}/", get(status))
-        .route("/taxii2/{root}/collections/", get(collections))
-        .route("/taxii2/{root}/collections/{collection}/", get(collection))
+        .route("/taxii2/", taxii(get(discovery)))
+        .route("/taxii2/{root}/", taxii(get(api_root)))
+        .route("/taxii2/{root}/status/{id}/", taxii(get(status)))
+        .route("/taxii2/{root}/collections/", taxii(get(collections)))
+        .route(
+            "/taxii2/{root}/collections/{collection}/",
+            taxii(get(collection)),
+        )
         .route(
             "/taxii2/{root}/collections/{collection}/manifest/",
-            get(manifest),
+            taxii(get(manifest)),
         )
         .route(
             "/taxii2/{root}/collections/{collection}/objects/",
-            get(get_objects).post(add_objects),
+            taxii(get(get_objects).post(add_objects)),
         )
         .route(
             "/taxii2/{root}/collections/{collection}/objects/{object}/",
-            get(get_object).delete(delete_object),
+            taxii(get(get_object).delete(delete_object)),
         )
         .route(
             "/taxii2/{root}/collections/{collection}/objects/{object}/versions/",
-            get(versions),
+            taxii(get(versions)),
         )
+}
+
+async fn method_not_allowed() -> TaxiiError {
+    TaxiiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed",
+        "this TAXII resource does not support that method",
+    )
 }
 
 async fn discovery(
@@ -335,8 +349,10 @@ fn envelope(page: &service::Page, item: impl Fn(&StoredObject) -> Value, field: 
     body
 }
 
-fn stix_json(object: &StoredObject) -> Value {
-    serde_json::from_str(&object.object).unwrap_or(Value::Null)
+/// The stored object, its TLP markings in the reader's family.
+fn stix_json(object: &StoredObject, profile: TlpProfile) -> Value {
+    let value = serde_json::from_str(&object.object).unwrap_or(Value::Null);
+    Tlp::present(&value, profile)
 }
 
 const OBJECT_FILTERS: &[&str] = &["id", "type", "version", "spec_version"];
@@ -391,7 +407,8 @@ async fn get_objects(
         request.limit,
     )
     .await?;
-    let body = envelope(&page, stix_json, "objects");
+    let profile = service::tlp_profile_of(&state.db, &principal).await?;
+    let body = envelope(&page, |o| stix_json(o, profile), "objects");
     Ok(with_page_headers(
         taxii_json(StatusCode::OK, &body),
         &page.objects,
@@ -425,7 +442,8 @@ async fn get_object(
             "no such object, or you may not see it",
         ));
     }
-    let body = envelope(&page, stix_json, "objects");
+    let profile = service::tlp_profile_of(&state.db, &principal).await?;
+    let body = envelope(&page, |o| stix_json(o, profile), "objects");
     Ok(with_page_headers(
         taxii_json(StatusCode::OK, &body),
         &page.objects,

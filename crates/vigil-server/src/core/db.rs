@@ -335,6 +335,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "rapid alert system",
         include_str!("../../migrations/sqlite/0003_alerts.sql"),
     ),
+    (
+        4,
+        "taxii clients",
+        include_str!("../../migrations/sqlite/0004_taxii_clients.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -351,6 +356,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         3,
         "rapid alert system",
         include_str!("../../migrations/postgres/0003_alerts.sql"),
+    ),
+    (
+        4,
+        "taxii clients",
+        include_str!("../../migrations/postgres/0004_taxii_clients.sql"),
     ),
 ];
 

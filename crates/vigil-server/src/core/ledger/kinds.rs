@@ -176,6 +176,15 @@ pub static TAXII_STATUS: RecordKind = RecordKind {
     personal: &[],
 };
 
+/// A machine client's TLP profile (id: the user id).
+pub static TAXII_CLIENT: RecordKind = RecordKind {
+    kind: "taxii_client",
+    table: "taxii_clients",
+    retention: Retention::LatestVersion,
+    columns: &[text("tlp_profile"), text("updated_at")],
+    personal: &[],
+};
+
 pub static ALL: &[&RecordKind] = &[
     &ORGANISATION,
     &USER,
@@ -188,6 +197,7 @@ pub static ALL: &[&RecordKind] = &[
     &COLLECTION_GRANT,
     &STIX_OBJECT,
     &TAXII_STATUS,
+    &TAXII_CLIENT,
 ];
 
 pub fn by_name(kind: &str) -> Option<&'static RecordKind> {
