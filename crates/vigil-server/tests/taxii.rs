@@ -131,6 +131,15 @@ impl World {
 
     /// Every object id the user receives, paging through with `limit`.
     async fn all_ids(&self, user: &str, query: &str, limit: u64) -> Vec<String> {
+        self.all_versions(user, query, limit)
+            .await
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// Every (object id, modified) the user receives, paging with `limit`.
+    async fn all_versions(&self, user: &str, query: &str, limit: u64) -> Vec<(String, String)> {
         let mut ids = Vec::new();
         let mut next: Option<String> = None;
         loop {
@@ -149,11 +158,10 @@ impl World {
                 assert!(page.header("x-taxii-date-added-first").is_some());
                 assert!(page.header("x-taxii-date-added-last").is_some());
             }
-            ids.extend(
-                objects
-                    .iter()
-                    .map(|o| o["id"].as_str().unwrap().to_string()),
-            );
+            ids.extend(objects.iter().map(|o| {
+                let id = o["id"].as_str().unwrap().to_string();
+                (id, o["modified"].as_str().unwrap_or("").to_string())
+            }));
             if body["more"] == json!(true) {
                 next = Some(body["next"].as_str().unwrap().to_string());
             } else {
@@ -810,16 +818,40 @@ async fn random_entitlements(backend: Backend, seed: u64) {
         object["extensions"] = json!({AUDIENCE_EXTENSION: {"extension_type": "property-extension", "organisations": organisations, "individuals": individuals}});
         objects.push(object);
     }
+    // Newer versions of some objects, marked anew: a reader gets the newest
+    // version they may see, which need not be the newest one.
+    let mut newer = Vec::new();
+    for object in &objects {
+        if rng.next().is_multiple_of(2) {
+            continue;
+        }
+        let mut next = object.clone();
+        next["modified"] = "2026-09-02T10:00:00.000Z".into();
+        next["object_marking_refs"] = json!([rng
+            .pick(&[Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red])
+            .marking_id(TlpProfile::Oasis)]);
+        newer.push(next);
+    }
     let poster = rng.pick(&["anna", "arvo"]);
     let status = world.post(poster, json!({"objects": objects})).await.json();
     assert_eq!(status["success_count"], 30, "{status}");
+    let status = world
+        .post(poster, json!({"objects": newer.clone()}))
+        .await
+        .json();
+    assert_eq!(
+        status["success_count"].as_u64(),
+        Some(newer.len() as u64),
+        "{status}"
+    );
 
     // The expected view of each reader, computed from the rule on stored rows.
-    let rows: Vec<(String, i64, String, String, String)> =
-        sqlx::query_as("SELECT stix_id, tlp, originator, poster, audience FROM stix_objects")
-            .fetch_all(db.pool())
-            .await
-            .unwrap();
+    let rows: Vec<(String, i64, String, String, String, String)> = sqlx::query_as(
+        "SELECT stix_id, tlp, originator, poster, audience, stix_version FROM stix_objects",
+    )
+    .fetch_all(db.pool())
+    .await
+    .unwrap();
     for reader in ["anna", "arvo", "berit", "carl"] {
         let user = user_by_username(db.pool(), reader)
             .await
@@ -839,7 +871,8 @@ async fn random_entitlements(backend: Backend, seed: u64) {
                 .iter()
                 .any(|g| g.grantee == user.organisation_id.as_str() && g.can_read),
         };
-        let expected: BTreeSet<String> = match access.open_tlp() {
+        // The newest version of each object among those the reader may see.
+        let expected: BTreeSet<(String, String)> = match access.open_tlp() {
             None => BTreeSet::new(),
             Some(open) => {
                 let viewer = Viewer {
@@ -847,12 +880,16 @@ async fn random_entitlements(backend: Backend, seed: u64) {
                     organisation: user.organisation_id.to_string(),
                     open,
                 };
-                rows.iter()
-                    .filter(|(_, tlp, originator, poster, audience)| {
-                        viewer.sees(Tlp::from_rank(*tlp).unwrap(), originator, poster, audience)
-                    })
-                    .map(|(id, ..)| id.clone())
-                    .collect()
+                let mut newest = std::collections::BTreeMap::<String, String>::new();
+                for (id, tlp, originator, poster, audience, version) in &rows {
+                    if viewer.sees(Tlp::from_rank(*tlp).unwrap(), originator, poster, audience) {
+                        let entry = newest.entry(id.clone()).or_default();
+                        if version > entry {
+                            *entry = version.clone();
+                        }
+                    }
+                }
+                newest.into_iter().collect()
             }
         };
         let response = world
@@ -860,8 +897,8 @@ async fn random_entitlements(backend: Backend, seed: u64) {
             .await;
         if access.can_read {
             let limit = 1 + rng.next() % 7;
-            let got: Vec<String> = world.all_ids(reader, "", limit).await;
-            let unique: BTreeSet<String> = got.iter().cloned().collect();
+            let got: Vec<(String, String)> = world.all_versions(reader, "", limit).await;
+            let unique: BTreeSet<(String, String)> = got.iter().cloned().collect();
             assert_eq!(
                 unique.len(),
                 got.len(),

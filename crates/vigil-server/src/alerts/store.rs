@@ -473,6 +473,11 @@ impl Query {
 /// One page of the objects of a collection that `viewer` may see and the
 /// filter selects, in `date_added` order after `after`; `limit + 1` rows are
 /// read so that the caller knows whether more follow.
+///
+/// The page is read along the `(collection_id, date_added, id)` index from
+/// the cursor on; `first`/`last` versions are checked per row with a probe of
+/// the `(collection_id, stix_id, version_key)` index among the versions the
+/// viewer may see, so a page costs the same at any depth.
 pub async fn visible_objects<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     collection: &CollectionId,
@@ -485,14 +490,14 @@ pub async fn visible_objects<'e, E: Executor<'e, Database = Any>>(
         sql: String::new(),
         binds: Vec::new(),
     };
-    let mut inner = vec![
+    let mut conditions = vec![
         format!(
-            "collection_id = {}",
+            "o.collection_id = {}",
             query.param(Value::from(collection.as_str()))
         ),
-        "deleted = 0".to_string(),
+        "o.deleted = 0".to_string(),
     ];
-    // The TLP rule (see `Viewer::sees`).
+    // The TLP rule (see `Viewer::sees`), for a row under any alias.
     let open = query.param(Value::Integer(viewer.open.rank()));
     let strict = query.param(Value::Integer(Tlp::AmberStrict.rank()));
     let red = query.param(Value::Integer(Tlp::Red.rank()));
@@ -500,56 +505,65 @@ pub async fn visible_objects<'e, E: Executor<'e, Database = Any>>(
     let organisation_named = query.param(Value::from(format!("% {} %", viewer.organisation)));
     let user = query.param(Value::from(viewer.user.clone()));
     let user_named = query.param(Value::from(format!("% {} %", viewer.user)));
-    inner.push(format!(
-        "(tlp <= {open} OR (tlp = {strict} AND (originator = {organisation} OR audience LIKE {organisation_named})) OR (tlp = {red} AND (poster = {user} OR audience LIKE {user_named})))"
-    ));
+    let visible = |t: &str| {
+        format!(
+            "({t}.tlp <= {open} OR ({t}.tlp = {strict} AND ({t}.originator = {organisation} OR {t}.audience LIKE {organisation_named})) \
+             OR ({t}.tlp = {red} AND ({t}.poster = {user} OR {t}.audience LIKE {user_named})))"
+        )
+    };
+    conditions.push(visible("o"));
+    let spec = (!filter.spec_versions.is_empty()).then(|| query.list(&filter.spec_versions));
+    if let Some(spec) = &spec {
+        conditions.push(format!("o.spec_version IN ({spec})"));
+    }
     if !filter.ids.is_empty() {
-        inner.push(format!("stix_id IN ({})", query.list(&filter.ids)));
+        conditions.push(format!("o.stix_id IN ({})", query.list(&filter.ids)));
     }
     if !filter.types.is_empty() {
-        inner.push(format!("stix_type IN ({})", query.list(&filter.types)));
+        conditions.push(format!("o.stix_type IN ({})", query.list(&filter.types)));
     }
-    if !filter.spec_versions.is_empty() {
-        inner.push(format!(
-            "spec_version IN ({})",
-            query.list(&filter.spec_versions)
-        ));
-    }
-    let mut outer: Vec<String> = Vec::new();
-    let version_condition = version_sql(&filter.versions, &mut query);
-    if let Some(condition) = version_condition {
-        outer.push(condition);
+    // Another visible version of the same object, newer (`>`) or older (`<`).
+    let other_version = |order: &str| {
+        let spec = spec
+            .as_ref()
+            .map(|s| format!(" AND v.spec_version IN ({s})"))
+            .unwrap_or_default();
+        format!(
+            "NOT EXISTS (SELECT 1 FROM stix_objects v WHERE v.collection_id = o.collection_id AND v.stix_id = o.stix_id \
+             AND v.version_key {order} o.version_key AND v.deleted = 0 AND {}{spec})",
+            visible("v")
+        )
+    };
+    if let Some(condition) = version_sql(&filter.versions, &mut query, &other_version) {
+        conditions.push(condition);
     }
     if let Some(added_after) = &filter.added_after {
         // `date_added` has six fractional digits: cut the filter's nine to
         // six, which keeps "strictly after" exact.
         let micros = format!("{}Z", added_after.get(..26).unwrap_or(added_after));
-        outer.push(format!("date_added > {}", query.param(Value::from(micros))));
+        conditions.push(format!(
+            "o.date_added > {}",
+            query.param(Value::from(micros))
+        ));
     }
     if let Some(cursor) = after {
         let date = query.param(Value::from(cursor.date_added.clone()));
-        let date_again = query.param(Value::from(cursor.date_added.clone()));
         let row = query.param(Value::from(cursor.row.clone()));
-        outer.push(format!(
-            "(date_added > {date} OR (date_added = {date_again} AND id > {row}))"
+        conditions.push(format!(
+            "(o.date_added > {date} OR (o.date_added = {date} AND o.id > {row}))"
         ));
     }
     let limit = query.param(Value::Integer(
         i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX),
     ));
+    let columns: Vec<String> = OBJECT_COLUMNS
+        .split(", ")
+        .map(|c| format!("o.{c}"))
+        .collect();
     query.sql = format!(
-        "SELECT {OBJECT_COLUMNS} FROM (\
-           SELECT {OBJECT_COLUMNS}, \
-             ROW_NUMBER() OVER (PARTITION BY stix_id ORDER BY version_key DESC) AS newest, \
-             ROW_NUMBER() OVER (PARTITION BY stix_id ORDER BY version_key ASC) AS oldest \
-           FROM stix_objects WHERE {}\
-         ) AS visible {} ORDER BY date_added, id LIMIT {limit}",
-        inner.join(" AND "),
-        if outer.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", outer.join(" AND "))
-        }
+        "SELECT {} FROM stix_objects o WHERE {} ORDER BY o.date_added, o.id LIMIT {limit}",
+        columns.join(", "),
+        conditions.join(" AND ")
     );
     let mut sql = sqlx::query(AssertSqlSafe(query.sql));
     for bind in query.binds {
@@ -566,19 +580,20 @@ pub async fn visible_objects<'e, E: Executor<'e, Database = Any>>(
         .collect()
 }
 
-fn version_sql(filter: &VersionFilter, query: &mut Query) -> Option<String> {
+fn version_sql(
+    filter: &VersionFilter,
+    query: &mut Query,
+    other_version: &dyn Fn(&str) -> String,
+) -> Option<String> {
     match filter {
-        VersionFilter::Last => Some("newest = 1".into()),
-        VersionFilter::First => Some("oldest = 1".into()),
+        VersionFilter::Last => Some(other_version(">")),
+        VersionFilter::First => Some(other_version("<")),
         VersionFilter::All => None,
-        VersionFilter::At(keys) => Some(format!("version_key IN ({})", query.list(keys))),
+        VersionFilter::At(keys) => Some(format!("o.version_key IN ({})", query.list(keys))),
         VersionFilter::Any(parts) => {
             let mut alternatives = Vec::new();
             for part in parts {
-                match version_sql(part, query) {
-                    Some(condition) => alternatives.push(condition),
-                    None => return None,
-                }
+                alternatives.push(version_sql(part, query, other_version)?);
             }
             Some(format!("({})", alternatives.join(" OR ")))
         }
