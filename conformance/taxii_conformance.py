@@ -74,11 +74,18 @@ def main(base):
     check(root.title == "EU Rapid Alert System", "API root title")
     check(TAXII in root.versions, f"API root versions {root.versions}")
     check(root.max_content_length > 0, "max_content_length")
-    collections = root.collections
-    check(len(collections) == 1, f"ee.analyst sees one collection, got {len(collections)}")
-    collection = collections[0]
+    collections = {c.alias: c for c in root.collections}
+    check(sorted(collections) == ["disarm", "ee2029-fimi"], f"ee.analyst's collections: {sorted(collections)}")
+    collection = collections["ee2029-fimi"]
     check(collection.can_read and collection.can_write, "ee.analyst may read and write")
     check(STIX in collection.media_types, "collection media types")
+
+    # The DISARM reference collection: read-only, every object valid STIX.
+    disarm = collections["disarm"]
+    check(disarm.can_read and not disarm.can_write, "DISARM is read-only")
+    framework = [o for page in as_pages(disarm.get_objects, per_request=1000) for o in page.get("objects", [])]
+    check(len(framework) == 698, f"DISARM objects: {len(framework)}")
+    validate(framework, "DISARM objects")
 
     # The demo's alert, as emitted, is valid STIX.
     demo = collection.get_objects()

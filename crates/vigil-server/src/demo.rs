@@ -242,6 +242,7 @@ async fn seed_rapid_alert_system(db: &Db) -> Result<(), ApiError> {
         alerts::set_grant(db, &actor, released.id.as_str(), id.as_str(), true, write).await?;
     }
 
+    alerts::load_disarm(db, &actor, "eu-ras").await?;
     let estonia = principal(db, "ee.analyst").await?;
     let portugal = principal(db, "pt.analyst").await?;
     let bundle = alert_bundle(

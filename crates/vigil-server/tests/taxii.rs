@@ -931,3 +931,120 @@ async fn no_reader_receives_counts_or_pages_over_what_tlp_withholds() {
         }
     }
 }
+
+/// The DISARM framework as a read-only reference collection and a lookup API.
+async fn disarm_reference(backend: Backend) {
+    let world = world(backend).await;
+    let app = &world.app;
+    let collection = service::load_disarm(&app.db, &Actor::System, "eu-ras")
+        .await
+        .unwrap();
+    let path = format!("{}collections/{}/", world.root, collection.id.as_str());
+    let resource = world.get("berit", &path).await.json();
+    assert_eq!(
+        (
+            resource["can_read"].as_bool(),
+            resource["can_write"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    let manifest = world
+        .get("berit", &format!("{path}manifest/?limit=1000"))
+        .await
+        .json();
+    assert_eq!(
+        manifest["objects"].as_array().unwrap().len(),
+        698,
+        "every object of the bundle"
+    );
+    let page = world
+        .get(
+            "berit",
+            &format!("{path}objects/?match[type]=attack-pattern&limit=1000"),
+        )
+        .await
+        .json();
+    let objects = page["objects"].as_array().unwrap();
+    assert_eq!(objects.len(), 391);
+    assert!(objects.iter().all(|o| {
+        o["kill_chain_phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["kill_chain_name"] == "disarm")
+    }));
+    assert_eq!(
+        world.post("anna", json!({"objects": []})).await.status,
+        202,
+        "the FIMI collection stays writable"
+    );
+    let refused = app
+        .request("POST", &format!("{path}objects/"))
+        .basic("anna", PASSWORD)
+        .header("accept", TAXII)
+        .raw(TAXII, b"{\"objects\":[]}".to_vec())
+        .send()
+        .await;
+    assert_eq!(refused.status, 403, "the reference collection is read-only");
+
+    let found = app
+        .request("GET", "/api/disarm/techniques?q=T0086&limit=3")
+        .basic("carl", PASSWORD)
+        .send()
+        .await
+        .json();
+    assert_eq!(found["techniques"][0]["id"], "T0086");
+    assert!(
+        found["attribution"]
+            .as_str()
+            .unwrap()
+            .contains("CC BY-SA 4.0")
+    );
+    let by_name = app
+        .request("GET", "/api/disarm/techniques?q=inauthentic%20news%20sites")
+        .basic("carl", PASSWORD)
+        .send()
+        .await
+        .json();
+    assert!(
+        by_name["techniques"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == "T0098")
+    );
+    assert_eq!(
+        app.request("GET", "/api/disarm/techniques/t0098")
+            .basic("carl", PASSWORD)
+            .send()
+            .await
+            .json()["techniques"][0]["name"],
+        "Establish Inauthentic News Sites"
+    );
+    assert_eq!(
+        app.request("GET", "/api/disarm/techniques/T9999")
+            .basic("carl", PASSWORD)
+            .send()
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.request("GET", "/api/disarm/techniques")
+            .send()
+            .await
+            .status,
+        401
+    );
+    app.ledger.checkpoint().await.unwrap();
+    let verifier = LogVerifier::parse(&app.ledger.verifier_key()).unwrap();
+    assert!(verify_store(&app.db, &verifier, None).await.unwrap().ok());
+    world.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disarm_is_a_reference_collection_and_a_lookup() {
+    for backend in backends() {
+        disarm_reference(backend).await;
+    }
+}

@@ -107,6 +107,12 @@ enum CollectionCommand {
     },
     /// A collection with its grants
     Show { id: String },
+    /// Create a read-only collection with the DISARM framework (shipped,
+    /// CC BY-SA 4.0) in a community, readable by its current members
+    LoadDisarm {
+        #[arg(long)]
+        community: String,
+    },
     /// Set what an organisation or a user may do in a collection; without
     /// --read or --write the grantee loses its rights
     Grant {
@@ -543,6 +549,11 @@ async fn collection(db: &Db, actor: &Actor, command: CollectionCommand) -> anyho
             let grants = alerts_store::grants_of(db.pool(), &found.id).await?;
             print_json(&serde_json::json!({"collection": found, "grants": grants}))
         }
+        CollectionCommand::LoadDisarm { community } => print_json(
+            &alerts::load_disarm(db, actor, &community)
+                .await
+                .map_err(cli_error)?,
+        ),
         CollectionCommand::Grant {
             id,
             org,

@@ -4,11 +4,12 @@
 use super::domain::{Collection, CollectionId, Community, CommunityId, Grant, Membership};
 use super::service::{self, NewCollection};
 use super::store;
+use crate::accounts::service::Principal;
 use crate::core::auth::Administrator;
 use crate::core::error::{ApiError, ApiJson, ErrorBody};
 use crate::core::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,6 +25,51 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_collection))
         .routes(routes!(set_grant))
         .routes(routes!(set_tlp_profile))
+        .routes(routes!(search_techniques))
+        .routes(routes!(get_technique))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct TechniqueQuery {
+    /// A DISARM id prefix (`T0086`) or words of the name; empty lists all.
+    pub q: Option<String>,
+    /// At most this many (default 20, at most 500).
+    pub limit: Option<usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Techniques {
+    #[schema(value_type = Vec<Object>)]
+    pub techniques: Vec<vigil_stix::Technique>,
+    pub attribution: &'static str,
+}
+
+/// Looks DISARM techniques up by id or name (any signed-in user).
+#[utoipa::path(get, path = "/api/disarm/techniques", tag = "alerts", params(TechniqueQuery),
+    responses((status = 200, body = Techniques), (status = 401, body = ErrorBody)))]
+async fn search_techniques(_: Principal, Query(query): Query<TechniqueQuery>) -> Json<Techniques> {
+    let limit = query.limit.unwrap_or(20).clamp(1, 500);
+    Json(Techniques {
+        techniques: service::disarm()
+            .search(query.q.as_deref().unwrap_or(""), limit)
+            .into_iter()
+            .cloned()
+            .collect(),
+        attribution: service::DISARM_ATTRIBUTION,
+    })
+}
+
+/// One DISARM technique by its id, e.g. `T0086.002`.
+#[utoipa::path(get, path = "/api/disarm/techniques/{id}", tag = "alerts", params(("id" = String, Path)),
+    responses((status = 200, body = Techniques), (status = 404, body = ErrorBody)))]
+async fn get_technique(_: Principal, Path(id): Path<String>) -> Result<Json<Techniques>, ApiError> {
+    let technique = service::disarm()
+        .technique(&id)
+        .ok_or_else(|| ApiError::NotFound(format!("no DISARM technique {id}")))?;
+    Ok(Json(Techniques {
+        techniques: vec![technique.clone()],
+        attribution: service::DISARM_ATTRIBUTION,
+    }))
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]

@@ -103,6 +103,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     tags(
         (name = "accounts", description = "Login, the caller's own account and API tokens"),
         (name = "admin", description = "Administration (administrator role)"),
+        (name = "alerts", description = "Rapid Alert System reference data (DISARM); sharing itself is TAXII 2.1 under /taxii2/"),
         (name = "log", description = "The transparency log: checkpoints, tiles and proofs"),
         (name = "service", description = "Health and monitoring")
     )
