@@ -245,6 +245,8 @@ async fn seed_rapid_alert_system(db: &Db) -> Result<(), ApiError> {
     alerts::load_disarm(db, &actor, "eu-ras").await?;
     let estonia = principal(db, "ee.analyst").await?;
     let portugal = principal(db, "pt.analyst").await?;
+    // The Estonian contact point raises an alert: its report and evidence
+    // become STIX objects when published.
     let bundle = alert_bundle(
         &estonia.organisation.stix_identity,
         &estonia.organisation.name,
@@ -255,35 +257,46 @@ async fn seed_rapid_alert_system(db: &Db) -> Result<(), ApiError> {
         .and_then(|o| o["id"].as_str())
         .unwrap_or_default()
         .to_string();
-    let status = alerts::add_objects(db, &estonia, ("eu-ras", fimi.id.as_str()), bundle).await?;
-    if status.failure_count > 0 {
-        tracing::warn!(failures = ?status.failures, "demo alert objects refused");
+    let (report, related): (Vec<Value>, Vec<Value>) =
+        bundle.into_iter().partition(|o| o["type"] == "report");
+    let mut report = report.into_iter().next().unwrap_or_default();
+    if let Some(map) = report.as_object_mut() {
+        // Only the report's own properties: the object_refs follow from `related`.
+        for generated in [
+            "type",
+            "spec_version",
+            "id",
+            "created",
+            "modified",
+            "created_by_ref",
+            "published",
+            "object_refs",
+        ] {
+            map.remove(generated);
+        }
     }
-    let reactions = vec![
-        stix(
-            "sighting",
-            json!({
-                "created_by_ref": portugal.organisation.stix_identity,
-                "sighting_of_ref": campaign_id,
-                "where_sighted_refs": [portugal.organisation.stix_identity],
-                "count": 14,
-                "first_seen": "2029-04-02T06:00:00Z",
-                "last_seen": "2029-04-03T21:00:00Z",
-                "object_marking_refs": [Tlp::Amber.marking_id(TlpProfile::Oasis)],
-            }),
-        ),
-        stix(
-            "opinion",
-            json!({
-                "created_by_ref": portugal.organisation.stix_identity,
-                "opinion": "agree",
-                "explanation": "The same domains target Portuguese audiences with translated articles.",
-                "object_refs": [campaign_id],
-                "object_marking_refs": [Tlp::Amber.marking_id(TlpProfile::Oasis)],
-            }),
-        ),
-    ];
-    alerts::add_objects(db, &portugal, ("eu-ras", fimi.id.as_str()), reactions).await?;
+    let alert = alerts::create_alert(
+        db,
+        &estonia,
+        ("eu-ras", fimi.id.as_str()),
+        alerts::AlertInput {
+            level: "urgent".into(),
+            report,
+            related,
+        },
+    )
+    .await?;
+    alerts::publish_alert(db, &estonia, alert.id.as_str()).await?;
+    // Portugal acknowledges and agrees; the electoral commission has not yet.
+    alerts::acknowledge_alert(db, &portugal, alert.id.as_str()).await?;
+    alerts::give_opinion(
+        db,
+        &portugal,
+        alert.id.as_str(),
+        "agree",
+        Some("The same domains target Portuguese audiences with translated articles.".into()),
+    )
+    .await?;
     let hub_user = principal(db, "eu.analyst").await?;
     let release = vec![stix(
         "report",

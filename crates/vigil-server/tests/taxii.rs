@@ -1048,3 +1048,291 @@ async fn disarm_is_a_reference_collection_and_a_lookup() {
         disarm_reference(backend).await;
     }
 }
+
+/// Alerts from draft to revoked, acknowledgements and opinions, and what the
+/// originator sees of who received and acknowledged.
+async fn alert_lifecycle(backend: Backend) {
+    let world = world(backend).await;
+    let app = &world.app;
+    let collection_id = world
+        .collection
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let call = |user: &'static str, method: &'static str, path: String, body: Option<Value>| {
+        let request = app.request(method, &path).basic(user, PASSWORD);
+        async move {
+            match body {
+                Some(body) => request.json(&body).send().await,
+                None => request.send().await,
+            }
+        }
+    };
+    let url = json!({"type": "url", "spec_version": "2.1", "id": format!("url--{}", uuid()), "value": "https://cloned-news.example/vote-postponed"});
+    let draft = json!({
+        "community": "eu-ras", "collection": collection_id, "level": "alert",
+        "report": {"name": "Cloned news site announces a postponed vote", "description": "first draft",
+                   "object_marking_refs": [marking(Tlp::Amber)]},
+        "related": [url],
+    });
+    let created = call("anna", "POST", "/api/alerts".into(), Some(draft.clone())).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let alert = created.json();
+    assert_eq!(alert["state"], "draft");
+    let id = alert["id"].as_str().unwrap().to_string();
+    let report_id = alert["report_id"].as_str().unwrap().to_string();
+
+    // A draft is the originating organisation's only.
+    assert_eq!(
+        call("arvo", "GET", format!("/api/alerts/{id}"), None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        call("berit", "GET", format!("/api/alerts/{id}"), None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        call(
+            "berit",
+            "POST",
+            format!("/api/alerts/{id}/acknowledge"),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    assert!(
+        world
+            .get(
+                "berit",
+                &format!("{}objects/?match[id]={report_id}", world.collection)
+            )
+            .await
+            .json()
+            .get("objects")
+            .is_none()
+    );
+    let mut edited = draft.clone();
+    edited["report"]["description"] = "second draft".into();
+    edited["level"] = "urgent".into();
+    let edited = call("arvo", "PUT", format!("/api/alerts/{id}"), Some(edited))
+        .await
+        .json();
+    assert_eq!(
+        (edited["version"].as_u64(), edited["level"].as_str()),
+        (Some(2), Some("urgent"))
+    );
+
+    // Bad input and refused transitions.
+    let mut bad = draft.clone();
+    bad["level"] = "panic".into();
+    bad["report"] = json!({"description": "no name"});
+    let refused = call("anna", "POST", "/api/alerts".into(), Some(bad)).await;
+    assert_eq!(refused.status, 422);
+    let fields: Vec<String> = refused.json()["error"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        fields.contains(&"level".to_string()) && fields.contains(&"report.name".to_string()),
+        "{fields:?}"
+    );
+    assert_eq!(
+        call("anna", "POST", format!("/api/alerts/{id}/revoke"), None)
+            .await
+            .status,
+        409
+    );
+    assert_eq!(
+        call("berit", "POST", "/api/alerts".into(), Some(draft.clone()))
+            .await
+            .status,
+        403,
+        "berit may not write"
+    );
+
+    // Published: shared in the collection as a report with its level.
+    let published = call("anna", "POST", format!("/api/alerts/{id}/publish"), None).await;
+    assert_eq!(published.status, 200, "{}", published.text());
+    assert_eq!(
+        call("anna", "POST", format!("/api/alerts/{id}/publish"), None)
+            .await
+            .status,
+        409
+    );
+    let shared = world
+        .get(
+            "berit",
+            &format!("{}objects/{report_id}/", world.collection),
+        )
+        .await
+        .json();
+    let report = &shared["objects"][0];
+    assert_eq!(
+        report["extensions"][service::ALERT_EXTENSION]["alert_level"],
+        "urgent"
+    );
+    assert_eq!(report["created_by_ref"], world.identity_a);
+    assert!(
+        report["object_refs"]
+            .as_array()
+            .unwrap()
+            .contains(&url["id"])
+    );
+    let evidence = world
+        .get(
+            "berit",
+            &format!(
+                "{}objects/{}/",
+                world.collection,
+                url["id"].as_str().unwrap()
+            ),
+        )
+        .await
+        .json();
+    assert_eq!(
+        evidence["objects"][0]["object_marking_refs"],
+        json!([marking(Tlp::Amber)]),
+        "evidence takes the report's marking"
+    );
+    assert_eq!(
+        call("carl", "GET", format!("/api/alerts/{id}"), None)
+            .await
+            .status,
+        404,
+        "AMBER does not reach carl"
+    );
+
+    // Acknowledgement (once per organisation) and opinion.
+    let ack = call(
+        "berit",
+        "POST",
+        format!("/api/alerts/{id}/acknowledge"),
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(ack["sighting_of_ref"], report_id.as_str());
+    assert_eq!(
+        call(
+            "berit",
+            "POST",
+            format!("/api/alerts/{id}/acknowledge"),
+            None
+        )
+        .await
+        .json()["id"],
+        ack["id"]
+    );
+    assert_eq!(
+        call(
+            "berit",
+            "POST",
+            format!("/api/alerts/{id}/opinion"),
+            Some(json!({"opinion": "maybe"}))
+        )
+        .await
+        .status,
+        422
+    );
+    let opinion = call(
+        "berit",
+        "POST",
+        format!("/api/alerts/{id}/opinion"),
+        Some(json!({"opinion": "disagree", "explanation": "The site is satire."})),
+    )
+    .await;
+    assert_eq!(opinion.status, 200, "{}", opinion.text());
+    assert_eq!(
+        call("berit", "GET", format!("/api/alerts/{id}/receipts"), None)
+            .await
+            .status,
+        403
+    );
+    let receipts = call("anna", "GET", format!("/api/alerts/{id}/receipts"), None)
+        .await
+        .json();
+    assert_eq!(receipts.as_array().unwrap().len(), 1, "{receipts}");
+    assert_eq!(receipts[0]["organisation_id"], world.org_b.as_str());
+    assert!(receipts[0]["acknowledged_at"].is_string());
+    assert_eq!(receipts[0]["opinion"], "disagree");
+
+    // Updated: a new version of the same report; revoked: a last one.
+    let mut update = draft.clone();
+    update["report"]["description"] = "confirmed by two platforms".into();
+    let updated = call(
+        "anna",
+        "PUT",
+        format!("/api/alerts/{id}"),
+        Some(update.clone()),
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.text());
+    let versions = world
+        .get(
+            "berit",
+            &format!("{}objects/{report_id}/versions/", world.collection),
+        )
+        .await
+        .json();
+    assert_eq!(versions["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        call("berit", "POST", format!("/api/alerts/{id}/revoke"), None)
+            .await
+            .status,
+        403
+    );
+    let revoked = call("anna", "POST", format!("/api/alerts/{id}/revoke"), None)
+        .await
+        .json();
+    assert_eq!(revoked["state"], "revoked");
+    let last = world
+        .get(
+            "berit",
+            &format!("{}objects/{report_id}/", world.collection),
+        )
+        .await
+        .json();
+    assert_eq!(last["objects"][0]["revoked"], true);
+    assert_eq!(
+        call("anna", "PUT", format!("/api/alerts/{id}"), Some(update))
+            .await
+            .status,
+        409
+    );
+    let listed = call("berit", "GET", "/api/alerts".into(), None)
+        .await
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    app.ledger.checkpoint().await.unwrap();
+    let verifier = LogVerifier::parse(&app.ledger.verifier_key()).unwrap();
+    let report = verify_store(&app.db, &verifier, None).await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    let alert_leaves: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM tlog_leaves WHERE kind = 'alert'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        alert_leaves, 5,
+        "created, edited, published, updated, revoked"
+    );
+    world.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_from_draft_to_revoked_with_acknowledgements() {
+    for backend in backends() {
+        alert_lifecycle(backend).await;
+    }
+}

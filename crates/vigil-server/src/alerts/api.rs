@@ -1,7 +1,7 @@
 //! The administrators' JSON API for the Rapid Alert System: trust
 //! communities and their members, collections and their grants. (The
 //! sharing itself speaks TAXII: see `taxii.rs`.)
-use super::domain::{Collection, CollectionId, Community, CommunityId, Grant, Membership};
+use super::domain::{Alert, Collection, CollectionId, Community, CommunityId, Grant, Membership};
 use super::service::{self, NewCollection};
 use super::store;
 use crate::accounts::service::Principal;
@@ -27,6 +27,179 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(set_tlp_profile))
         .routes(routes!(search_techniques))
         .routes(routes!(get_technique))
+        .routes(routes!(list_alerts, create_alert))
+        .routes(routes!(get_alert, change_alert))
+        .routes(routes!(publish_alert))
+        .routes(routes!(revoke_alert))
+        .routes(routes!(acknowledge_alert))
+        .routes(routes!(give_opinion))
+        .routes(routes!(alert_receipts))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct AlertRequest {
+    /// The TAXII API root (community) and collection the alert is shared in
+    /// (creation only).
+    pub community: Option<String>,
+    pub collection: Option<String>,
+    /// information, alert or urgent
+    pub level: String,
+    /// The STIX report's own properties: name (required), description,
+    /// object_refs, object_marking_refs (TLP), labels, external references…
+    #[schema(value_type = Object)]
+    pub report: serde_json::Value,
+    /// STIX objects shared with the report: observables, locations, campaigns…
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub related: Vec<serde_json::Value>,
+}
+
+fn alert_input(request: AlertRequest) -> service::AlertInput {
+    service::AlertInput {
+        level: request.level,
+        report: request.report,
+        related: request.related,
+    }
+}
+
+/// The alerts the caller may see (their organisation's drafts included).
+#[utoipa::path(get, path = "/api/alerts", tag = "alerts", responses((status = 200, body = Vec<Alert>), (status = 401, body = ErrorBody)))]
+async fn list_alerts(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Vec<Alert>>, ApiError> {
+    Ok(Json(service::alerts(&state.db, &principal).await?))
+}
+
+/// Creates a draft alert (seen by the caller's organisation only until published).
+#[utoipa::path(post, path = "/api/alerts", tag = "alerts", request_body = AlertRequest,
+    responses((status = 201, body = Alert), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(request): ApiJson<AlertRequest>,
+) -> Result<(StatusCode, Json<Alert>), ApiError> {
+    let (Some(community), Some(collection)) =
+        (request.community.clone(), request.collection.clone())
+    else {
+        return Err(ApiError::invalid(vec![
+            crate::core::error::FieldError::new(
+                "collection",
+                "name the community and collection to share the alert in",
+            ),
+        ]));
+    };
+    let alert = service::create_alert(
+        &state.db,
+        &principal,
+        (&community, &collection),
+        alert_input(request),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(alert)))
+}
+
+/// One alert.
+#[utoipa::path(get, path = "/api/alerts/{id}", tag = "alerts", params(("id" = String, Path)),
+    responses((status = 200, body = Alert), (status = 404, body = ErrorBody)))]
+async fn get_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Alert>, ApiError> {
+    Ok(Json(service::alert(&state.db, &principal, &id).await?))
+}
+
+/// Edits a draft, or shares a new version of a published alert (originator only).
+#[utoipa::path(put, path = "/api/alerts/{id}", tag = "alerts", params(("id" = String, Path)), request_body = AlertRequest,
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn change_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<AlertRequest>,
+) -> Result<Json<Alert>, ApiError> {
+    Ok(Json(
+        service::change_alert(&state.db, &principal, &id, alert_input(request)).await?,
+    ))
+}
+
+/// Publishes a draft: its report and related objects are shared in its collection.
+#[utoipa::path(post, path = "/api/alerts/{id}/publish", tag = "alerts", params(("id" = String, Path)),
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn publish_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Alert>, ApiError> {
+    Ok(Json(
+        service::publish_alert(&state.db, &principal, &id).await?,
+    ))
+}
+
+/// Revokes a published alert (a last version of its report, `revoked: true`).
+#[utoipa::path(post, path = "/api/alerts/{id}/revoke", tag = "alerts", params(("id" = String, Path)),
+    responses((status = 200, body = Alert), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn revoke_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Alert>, ApiError> {
+    Ok(Json(
+        service::revoke_alert(&state.db, &principal, &id).await?,
+    ))
+}
+
+/// Acknowledges an alert for the caller's organisation (a STIX sighting).
+#[utoipa::path(post, path = "/api/alerts/{id}/acknowledge", tag = "alerts", params(("id" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn acknowledge_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(
+        service::acknowledge_alert(&state.db, &principal, &id).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OpinionRequest {
+    /// strongly-disagree, disagree, neutral, agree or strongly-agree
+    pub opinion: String,
+    pub explanation: Option<String>,
+}
+
+/// Agrees or disagrees with an alert's assessment (a STIX opinion).
+#[utoipa::path(post, path = "/api/alerts/{id}/opinion", tag = "alerts", params(("id" = String, Path)), request_body = OpinionRequest,
+    responses((status = 200, body = Object), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn give_opinion(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<OpinionRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    Ok(Json(
+        service::give_opinion(
+            &state.db,
+            &principal,
+            &id,
+            &request.opinion,
+            request.explanation,
+        )
+        .await?,
+    ))
+}
+
+/// For the originator: which organisations the alert reaches, and which acknowledged it.
+#[utoipa::path(get, path = "/api/alerts/{id}/receipts", tag = "alerts", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<service::Receipt>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn alert_receipts(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<service::Receipt>>, ApiError> {
+    Ok(Json(service::receipts(&state.db, &principal, &id).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -3,11 +3,11 @@
 //! query, before paging: what a reader may not see is never counted,
 //! paged over or dated.
 use super::domain::{
-    ActiveStatus, Collection, CollectionId, Community, CommunityId, Cursor, Grant, Membership,
-    ObjectFilter, StoredObject, TaxiiStatus, VersionFilter, Viewer,
+    ActiveStatus, Alert, AlertLevel, AlertState, Collection, CollectionId, Community, CommunityId,
+    Cursor, Grant, Membership, ObjectFilter, StoredObject, TaxiiStatus, VersionFilter, Viewer,
 };
 use crate::core::db::{WriteTx, find_by, select};
-use crate::core::ids::{OrganisationId, StixRowId, UserId};
+use crate::core::ids::{AlertId, OrganisationId, StixRowId, UserId};
 use crate::core::ledger::record::{Record, Value};
 use crate::core::ledger::{LedgerError, RecordWrite, insert_records, kinds, update_record};
 use crate::core::time::Timestamp;
@@ -678,6 +678,124 @@ pub async fn status_of<'e, E: Executor<'e, Database = Any>>(
         },
         UserId::from_stored(row.try_get("user_id")?),
     )))
+}
+
+// ---------- alerts ----------
+
+const ALERT_COLUMNS: &str = "id, version, collection_id, report_id, originator, author, level, state, report, related, created_at, updated_at, published_at";
+
+fn alert_from_row(row: &AnyRow) -> Result<Alert, sqlx::Error> {
+    let level: String = row.try_get("level")?;
+    let state: String = row.try_get("state")?;
+    let report: String = row.try_get("report")?;
+    let related: String = row.try_get("related")?;
+    Ok(Alert {
+        id: AlertId::from_stored(row.try_get("id")?),
+        version: version(row)?,
+        collection_id: CollectionId::from_stored(row.try_get("collection_id")?),
+        report_id: row.try_get("report_id")?,
+        originator: OrganisationId::from_stored(row.try_get("originator")?),
+        author: UserId::from_stored(row.try_get("author")?),
+        level: AlertLevel::parse(&level).unwrap_or(AlertLevel::Alert),
+        state: AlertState::parse(&state).unwrap_or(AlertState::Revoked),
+        report: serde_json::from_str(&report).unwrap_or_default(),
+        related: serde_json::from_str(&related).unwrap_or_default(),
+        created_at: timestamp(row.try_get("created_at")?),
+        updated_at: timestamp(row.try_get("updated_at")?),
+        published_at: row
+            .try_get::<Option<String>, _>("published_at")?
+            .map(timestamp),
+    })
+}
+
+pub async fn save_alert(tx: &mut WriteTx, alert: &Alert) -> Result<(), LedgerError> {
+    let record = Record::new(
+        &kinds::ALERT,
+        alert.id.as_str(),
+        alert.version,
+        vec![
+            Value::from(alert.collection_id.as_str()),
+            Value::from(alert.report_id.clone()),
+            Value::from(alert.originator.as_str()),
+            Value::from(alert.author.as_str()),
+            Value::from(alert.level.as_str()),
+            Value::from(alert.state.as_str()),
+            Value::from(alert.report.to_string()),
+            Value::from(serde_json::Value::Array(alert.related.clone()).to_string()),
+            Value::from(alert.created_at.to_string()),
+            Value::from(alert.updated_at.to_string()),
+            Value::from(alert.published_at.map(|t| t.to_string())),
+        ],
+    );
+    write(tx, record).await
+}
+
+pub async fn alert<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    id: &str,
+) -> Result<Option<Alert>, sqlx::Error> {
+    find_by(
+        executor,
+        (ALERT_COLUMNS, "alerts"),
+        "id",
+        id,
+        alert_from_row,
+    )
+    .await
+}
+
+/// Alerts of some collections, newest change first.
+pub async fn alerts_in<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    collections: &[CollectionId],
+) -> Result<Vec<Alert>, sqlx::Error> {
+    if collections.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=collections.len()).map(|i| format!("${i}")).collect();
+    let mut query = sqlx::query(AssertSqlSafe(select(
+        ALERT_COLUMNS,
+        "alerts",
+        &format!(
+            "WHERE collection_id IN ({}) ORDER BY updated_at DESC",
+            placeholders.join(", ")
+        ),
+    )));
+    for collection in collections {
+        query = query.bind(collection.as_str().to_string());
+    }
+    query
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(alert_from_row)
+        .collect()
+}
+
+/// The stored (undeleted) objects of a type in a collection whose JSON
+/// mentions `needle`, for sightings and opinions about one report.
+pub async fn objects_mentioning<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    collection: &CollectionId,
+    stix_type: &str,
+    needle: &str,
+) -> Result<Vec<StoredObject>, sqlx::Error> {
+    let columns: Vec<String> = OBJECT_COLUMNS
+        .split(", ")
+        .map(|c| format!("o.{c}"))
+        .collect();
+    sqlx::query(AssertSqlSafe(format!(
+        "SELECT {} FROM stix_objects o WHERE o.collection_id = $1 AND o.stix_type = $2 AND o.deleted = 0 AND o.object LIKE $3 ORDER BY o.date_added, o.id",
+        columns.join(", ")
+    )))
+    .bind(collection.as_str().to_string())
+    .bind(stix_type.to_string())
+    .bind(format!("%{needle}%"))
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(object_from_row)
+    .collect()
 }
 
 // ---------- client profiles ----------

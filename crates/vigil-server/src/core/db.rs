@@ -340,6 +340,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "taxii clients",
         include_str!("../../migrations/sqlite/0004_taxii_clients.sql"),
     ),
+    (
+        5,
+        "alerts lifecycle",
+        include_str!("../../migrations/sqlite/0005_alerts_lifecycle.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -361,6 +366,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         4,
         "taxii clients",
         include_str!("../../migrations/postgres/0004_taxii_clients.sql"),
+    ),
+    (
+        5,
+        "alerts lifecycle",
+        include_str!("../../migrations/postgres/0005_alerts_lifecycle.sql"),
     ),
 ];
 

@@ -54,6 +54,7 @@ newtype_id!(UserId, "usr-");
 newtype_id!(TokenId, "tok-");
 newtype_id!(AuditEventId, "evt-");
 newtype_id!(StixRowId, "sto-");
+newtype_id!(AlertId, "alr-");
 
 #[cfg(test)]
 mod tests {

@@ -185,6 +185,27 @@ pub static TAXII_CLIENT: RecordKind = RecordKind {
     personal: &[],
 };
 
+/// An alert's state and draft (its shared versions are STIX objects).
+pub static ALERT: RecordKind = RecordKind {
+    kind: "alert",
+    table: "alerts",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("collection_id"),
+        text("report_id"),
+        text("originator"),
+        text("author"),
+        text("level"),
+        text("state"),
+        text("report"),
+        text("related"),
+        text("created_at"),
+        text("updated_at"),
+        text("published_at"),
+    ],
+    personal: &[],
+};
+
 pub static ALL: &[&RecordKind] = &[
     &ORGANISATION,
     &USER,
@@ -198,6 +219,7 @@ pub static ALL: &[&RecordKind] = &[
     &STIX_OBJECT,
     &TAXII_STATUS,
     &TAXII_CLIENT,
+    &ALERT,
 ];
 
 pub fn by_name(kind: &str) -> Option<&'static RecordKind> {
