@@ -183,7 +183,7 @@ def main(base):
           400, "tampered cursor")
     error(requests.get(f"{root.url}collections/{uuid.uuid4()}/", headers={"Accept": TAXII}, auth=auth),
           404, "unknown collection")
-    error(requests.get(f"{base}/taxii2/fact-check/collections/", headers={"Accept": TAXII}, auth=auth),
+    error(requests.get(f"{root.url}collections/", headers={"Accept": TAXII}, auth=("factchecker", PASSWORD)),
           404, "an API root this user is no member of")
     error(requests.post(f"{root.url}collections/", headers={"Accept": TAXII}, auth=auth), 405, "POST on collections")
     bad = post(json.dumps({"objects": [{"type": "campaign", "id": "campaign--nope"}]}), TAXII)

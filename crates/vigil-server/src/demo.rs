@@ -236,6 +236,8 @@ async fn seed_rapid_alert_system(db: &Db) -> Result<(), ApiError> {
     for (member, write) in [
         (hub, true),
         ("Baltic Fact-Check Network", false),
+        // The Estonian contact point releases its alert there.
+        ("Estonian National Contact Point", true),
         ("Civic Election Observers", false),
     ] {
         let id = organisation_id(db, member).await?;
@@ -251,12 +253,6 @@ async fn seed_rapid_alert_system(db: &Db) -> Result<(), ApiError> {
         &estonia.organisation.stix_identity,
         &estonia.organisation.name,
     );
-    let campaign_id = bundle
-        .iter()
-        .find(|o| o["type"] == "campaign")
-        .and_then(|o| o["id"].as_str())
-        .unwrap_or_default()
-        .to_string();
     let (report, related): (Vec<Value>, Vec<Value>) =
         bundle.into_iter().partition(|o| o["type"] == "report");
     let mut report = report.into_iter().next().unwrap_or_default();
@@ -297,20 +293,19 @@ async fn seed_rapid_alert_system(db: &Db) -> Result<(), ApiError> {
         Some("The same domains target Portuguese audiences with translated articles.".into()),
     )
     .await?;
-    let hub_user = principal(db, "eu.analyst").await?;
-    let release = vec![stix(
-        "report",
-        json!({
-            "created_by_ref": hub_user.organisation.stix_identity,
-            "name": "Cloned news sites imitate European media ahead of the 2029 elections",
-            "description": "Released for fact-checkers: look-alike domains republish altered articles; the accounts involved are withheld.",
-            "published": "2029-04-04T09:00:00Z",
-            "report_types": ["campaign"],
-            "object_refs": [campaign_id],
-            "object_marking_refs": [Tlp::Green.marking_id(TlpProfile::Oasis)],
-        }),
-    )];
-    alerts::add_objects(db, &hub_user, ("fact-check", released.id.as_str()), release).await?;
+    // …and releases a sanitised version to the fact-checkers (accounts and
+    // the RED note stay behind).
+    alerts::release_alert(
+        db,
+        &estonia,
+        alert.id.as_str(),
+        &alerts::ReleaseTarget {
+            community: "fact-check".into(),
+            collection: released.id.as_str().into(),
+            tlp: "green".into(),
+        },
+    )
+    .await?;
     Ok(())
 }
 

@@ -1266,6 +1266,167 @@ async fn alert_lifecycle(backend: Backend) {
     assert!(receipts[0]["acknowledged_at"].is_string());
     assert_eq!(receipts[0]["opinion"], "disagree");
 
+    // Onward release: a sanitised derivative in another community.
+    service::create_community(&app.db, &Actor::System, "fact-check", "Fact-checkers", None)
+        .await
+        .unwrap();
+    let org_a = organisation_by_name(app.db.pool(), "NCP A")
+        .await
+        .unwrap()
+        .unwrap();
+    let org_c = organisation_by_name(app.db.pool(), "Fact-checkers C")
+        .await
+        .unwrap()
+        .unwrap();
+    for org in [&org_a, &org_c] {
+        service::set_membership(&app.db, &Actor::System, "fact-check", org.id.as_str(), true)
+            .await
+            .unwrap();
+    }
+    let released = service::create_collection(
+        &app.db,
+        &Actor::System,
+        "fact-check",
+        NewCollection {
+            title: "Released".into(),
+            description: None,
+            alias: None,
+            default_tlp: Some("green".into()),
+        },
+    )
+    .await
+    .unwrap();
+    service::set_grant(
+        &app.db,
+        &Actor::System,
+        released.id.as_str(),
+        org_a.id.as_str(),
+        true,
+        true,
+    )
+    .await
+    .unwrap();
+    service::set_grant(
+        &app.db,
+        &Actor::System,
+        released.id.as_str(),
+        org_c.id.as_str(),
+        true,
+        false,
+    )
+    .await
+    .unwrap();
+    let account = json!({"type": "user-account", "spec_version": "2.1", "id": format!("user-account--{}", uuid()), "account_login": "cloned_news_bot"});
+    let note = json!({"type": "note", "spec_version": "2.1", "id": format!("note--{}", uuid()), "created": "2026-09-01T10:00:00Z", "modified": "2026-09-01T10:00:00Z", "content": "source: platform contact", "object_refs": [url["id"]]});
+    let mut with_evidence = draft.clone();
+    with_evidence["related"] = json!([url, account, note]);
+    assert_eq!(
+        call(
+            "anna",
+            "PUT",
+            format!("/api/alerts/{id}"),
+            Some(with_evidence)
+        )
+        .await
+        .status,
+        200
+    );
+    let target = |tlp: &str| json!({"community": "fact-check", "collection": released.id.as_str(), "tlp": tlp});
+    let preview_path = format!(
+        "/api/alerts/{id}/release?community=fact-check&collection={}&tlp=green",
+        released.id.as_str()
+    );
+    let preview = call("anna", "GET", preview_path.clone(), None).await;
+    assert_eq!(preview.status, 200, "{}", preview.text());
+    let preview = preview.json();
+    let removed: Vec<&str> = preview["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(removed, vec!["user-account", "note"], "{preview}");
+    assert_eq!(
+        call("berit", "GET", preview_path, None).await.status,
+        403,
+        "only the originator"
+    );
+    assert_eq!(
+        call(
+            "anna",
+            "POST",
+            format!("/api/alerts/{id}/release"),
+            Some(target("red"))
+        )
+        .await
+        .status,
+        422
+    );
+    let same = json!({"community": "eu-ras", "collection": collection_id, "tlp": "green"});
+    assert_eq!(
+        call(
+            "anna",
+            "POST",
+            format!("/api/alerts/{id}/release"),
+            Some(same)
+        )
+        .await
+        .status,
+        422
+    );
+    let release = call(
+        "anna",
+        "POST",
+        format!("/api/alerts/{id}/release"),
+        Some(target("green")),
+    )
+    .await;
+    assert_eq!(release.status, 201, "{}", release.text());
+    let derivative_id = release.json()["objects"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let carl_sees = app
+        .request(
+            "GET",
+            &format!(
+                "/taxii2/fact-check/collections/{}/objects/",
+                released.id.as_str()
+            ),
+        )
+        .basic("carl", PASSWORD)
+        .header("accept", TAXII)
+        .send()
+        .await
+        .json();
+    let objects = carl_sees["objects"].as_array().unwrap();
+    assert!(objects.iter().any(|o| o["id"] == derivative_id.as_str()));
+    let text = serde_json::to_string(objects).unwrap();
+    assert!(
+        !text.contains("cloned_news_bot") && !text.contains("platform contact"),
+        "personal data and notes stay behind"
+    );
+    assert!(
+        objects
+            .iter()
+            .any(|o| o["relationship_type"] == "derived-from"
+                && o["target_ref"] == report_id.as_str())
+    );
+    assert_eq!(
+        world
+            .get(
+                "berit",
+                &format!("{}objects/{report_id}/versions/", world.collection)
+            )
+            .await
+            .json()["versions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "the original only gained its own update"
+    );
+
     // Updated: a new version of the same report; revoked: a last one.
     let mut update = draft.clone();
     update["report"]["description"] = "confirmed by two platforms".into();
@@ -1284,7 +1445,7 @@ async fn alert_lifecycle(backend: Backend) {
         )
         .await
         .json();
-    assert_eq!(versions["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(versions["versions"].as_array().unwrap().len(), 3);
     assert_eq!(
         call("berit", "POST", format!("/api/alerts/{id}/revoke"), None)
             .await
@@ -1324,8 +1485,19 @@ async fn alert_lifecycle(backend: Backend) {
             .await
             .unwrap();
     assert_eq!(
-        alert_leaves, 5,
-        "created, edited, published, updated, revoked"
+        alert_leaves, 6,
+        "created, edited, published, updated with evidence, updated, revoked"
+    );
+    let after_revocation = call(
+        "anna",
+        "POST",
+        format!("/api/alerts/{id}/release"),
+        Some(target("green")),
+    )
+    .await;
+    assert_eq!(
+        after_revocation.status, 409,
+        "a revoked alert is not released"
     );
     world.app.stop().await;
 }

@@ -1,7 +1,9 @@
 //! The administrators' JSON API for the Rapid Alert System: trust
 //! communities and their members, collections and their grants. (The
 //! sharing itself speaks TAXII: see `taxii.rs`.)
-use super::domain::{Alert, Collection, CollectionId, Community, CommunityId, Grant, Membership};
+use super::domain::{
+    Alert, Collection, CollectionId, Community, CommunityId, Derivative, Grant, Membership,
+};
 use super::service::{self, NewCollection};
 use super::store;
 use crate::accounts::service::Principal;
@@ -34,6 +36,56 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(acknowledge_alert))
         .routes(routes!(give_opinion))
         .routes(routes!(alert_receipts))
+        .routes(routes!(release_preview))
+        .routes(routes!(release_alert))
+}
+
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct ReleaseRequest {
+    /// The community (API root) and collection to release into.
+    pub community: String,
+    pub collection: String,
+    /// The derivative's marking: clear, green or amber.
+    pub tlp: String,
+}
+
+fn release_target(request: ReleaseRequest) -> service::ReleaseTarget {
+    service::ReleaseTarget {
+        community: request.community,
+        collection: request.collection,
+        tlp: request.tlp,
+    }
+}
+
+/// What a release would share and what it leaves out (nothing is written).
+#[utoipa::path(get, path = "/api/alerts/{id}/release", tag = "alerts", params(("id" = String, Path), ReleaseRequest),
+    responses((status = 200, body = Derivative), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn release_preview(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    Query(request): Query<ReleaseRequest>,
+) -> Result<Json<Derivative>, ApiError> {
+    Ok(Json(
+        service::release_preview(&state.db, &principal, &id, &release_target(request))
+            .await?
+            .0,
+    ))
+}
+
+/// Releases the alert's sanitised derivative to another community (originator only).
+#[utoipa::path(post, path = "/api/alerts/{id}/release", tag = "alerts", params(("id" = String, Path)), request_body = ReleaseRequest,
+    responses((status = 201, body = Derivative), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn release_alert(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ReleaseRequest>,
+) -> Result<(StatusCode, Json<Derivative>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::release_alert(&state.db, &principal, &id, &release_target(request)).await?),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
