@@ -1508,3 +1508,188 @@ async fn alerts_from_draft_to_revoked_with_acknowledgements() {
         alert_lifecycle(backend).await;
     }
 }
+
+/// An SSE subscription read on its own thread: events arrive on the channel.
+fn subscribe(
+    base: &str,
+    user: &str,
+    last_event_id: Option<&str>,
+) -> std::sync::mpsc::Receiver<(String, String, Value)> {
+    use base64::Engine;
+    use std::io::BufRead;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let url = format!("{base}/api/stream");
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{PASSWORD}"));
+    let last = last_event_id.map(str::to_string);
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut request = agent
+            .get(&url)
+            .header("authorization", &format!("Basic {credentials}"));
+        if let Some(last) = &last {
+            request = request.header("last-event-id", last);
+        }
+        let response = request.call().unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(
+            response
+                .headers()
+                .get("content-type")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        let _ = ready_tx.send(());
+        let reader = std::io::BufReader::new(response.into_body().into_reader());
+        let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            if line.is_empty() {
+                if !data.is_empty()
+                    && sender
+                        .send((
+                            id.clone(),
+                            event.clone(),
+                            serde_json::from_str(&data).unwrap(),
+                        ))
+                        .is_err()
+                {
+                    return;
+                }
+                data.clear();
+            } else if let Some(value) = line.strip_prefix("id:") {
+                id = value.trim().to_string();
+            } else if let Some(value) = line.strip_prefix("event:") {
+                event = value.trim().to_string();
+            } else if let Some(value) = line.strip_prefix("data:") {
+                data.push_str(value.trim_start());
+            }
+        }
+    });
+    // The server subscribes before it answers: once the headers are in, nothing is missed.
+    ready_rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    receiver
+}
+
+fn next_event(
+    events: &std::sync::mpsc::Receiver<(String, String, Value)>,
+) -> (String, String, Value) {
+    events
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("an event within 10 s")
+}
+
+/// The live stream: each subscriber receives what TLP lets them see, from any
+/// server process on the same database, and resumes with `Last-Event-ID`.
+async fn live_stream(backend: Backend) {
+    let world = world(backend).await;
+    // A second server process on the same store.
+    let other = TestApp::on(world.app.settings.clone()).await;
+    let berit = subscribe(&other.base, "berit", None);
+    let carl = subscribe(&world.app.base, "carl", None);
+
+    let green = campaign(
+        "green news",
+        None,
+        &[marking(Tlp::Green)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let red = campaign(
+        "red, nobody named",
+        None,
+        &[marking(Tlp::Red)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let strict = campaign(
+        "strict, B not named",
+        None,
+        &[marking(Tlp::AmberStrict)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    assert_eq!(
+        world
+            .post("anna", json!({"objects": [red, strict, green.clone()]}))
+            .await
+            .json()["success_count"],
+        3
+    );
+    let mut newer = green.clone();
+    newer["modified"] = "2026-09-02T10:00:00.000Z".into();
+    assert_eq!(
+        world.post("anna", json!({"objects": [newer]})).await.json()["success_count"],
+        1
+    );
+    let green_id = green["id"].as_str().unwrap();
+    let deleted = world
+        .app
+        .request(
+            "DELETE",
+            &format!("{}objects/{green_id}/?match[version]=all", world.collection),
+        )
+        .basic("anna", PASSWORD)
+        .header("accept", TAXII)
+        .send()
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    let clear = campaign(
+        "clear for everyone",
+        None,
+        &[marking(Tlp::Clear)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    world
+        .post("anna", json!({"objects": [clear.clone()]}))
+        .await;
+
+    let (first_id, first, data) = next_event(&berit);
+    assert_eq!(
+        (first.as_str(), data["id"].as_str(), data["tlp"].as_str()),
+        ("created", Some(green_id), Some("green"))
+    );
+    assert_eq!(
+        data["collection"].as_str(),
+        world.collection.trim_end_matches('/').rsplit('/').next()
+    );
+    let (_, second, data) = next_event(&berit);
+    assert_eq!(
+        (second.as_str(), data["version"].as_str()),
+        ("updated", Some("2026-09-02T10:00:00.000Z"))
+    );
+    let mut changes = vec![next_event(&berit).1, next_event(&berit).1];
+    changes.sort();
+    assert_eq!(changes, vec!["deleted", "deleted"], "both versions deleted");
+    let (_, fifth, data) = next_event(&berit);
+    assert_eq!(
+        (fifth.as_str(), data["name"].as_str()),
+        ("created", Some("clear for everyone"))
+    );
+    // carl (CLEAR only) receives the CLEAR object and nothing before it.
+    let (_, event, data) = next_event(&carl);
+    assert_eq!(
+        (event.as_str(), data["name"].as_str()),
+        ("created", Some("clear for everyone"))
+    );
+
+    // Resuming after the first event replays the rest, from the log.
+    let resumed = subscribe(&world.app.base, "berit", Some(&first_id));
+    let replayed: Vec<String> = (0..4).map(|_| next_event(&resumed).1).collect();
+    assert_eq!(replayed[0], "updated");
+    assert_eq!(replayed[3], "created");
+    other.stop().await;
+    world.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_stream_filters_by_tlp_across_processes_and_resumes() {
+    for backend in backends() {
+        live_stream(backend).await;
+    }
+}

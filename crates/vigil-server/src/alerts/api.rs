@@ -38,6 +38,105 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(alert_receipts))
         .routes(routes!(release_preview))
         .routes(routes!(release_alert))
+        .routes(routes!(live_stream))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct StreamQuery {
+    /// Only events of this collection.
+    pub collection: Option<String>,
+}
+
+/// Server-Sent Events of objects shared, updated, revoked or deleted in the
+/// collections the caller may read, filtered by TLP. Each event's id is the
+/// log index of the object version; send `Last-Event-ID` to resume.
+#[utoipa::path(get, path = "/api/stream", tag = "alerts", params(StreamQuery),
+    responses((status = 200, content_type = "text/event-stream", description = "events named created, updated, revoked or deleted; data: a JSON summary of the object"),
+        (status = 401, body = ErrorBody)))]
+async fn live_stream(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<StreamQuery>,
+) -> Result<
+    axum::response::sse::Sse<
+        impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
+    >,
+    ApiError,
+> {
+    use crate::alerts::stream::{LiveEvent, Subscriber, replay};
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use std::collections::VecDeque;
+    use tokio::sync::broadcast::error::RecvError;
+
+    let subscriber = Subscriber::new(&state.db, &principal, query.collection).await?;
+    // Subscribe before replaying, so that nothing falls between the two.
+    let (receiver, closing) = state.live.subscribe();
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let backlog: VecDeque<LiveEvent> = match last_event_id {
+        Some(after) => replay(&state.db, &subscriber, after).await?.into(),
+        None => VecDeque::new(),
+    };
+    let last_sent = last_event_id.unwrap_or(0);
+    struct Streaming {
+        db: crate::core::db::Db,
+        subscriber: Subscriber,
+        receiver: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveEvent>>,
+        closing: tokio::sync::watch::Receiver<bool>,
+        backlog: VecDeque<LiveEvent>,
+        last_sent: u64,
+    }
+    let start = Streaming {
+        db: state.db.clone(),
+        subscriber,
+        receiver,
+        closing,
+        backlog,
+        last_sent,
+    };
+    let message = |event: &LiveEvent| {
+        let change = serde_json::to_value(event.change)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        Event::default()
+            .id(event.log_index.to_string())
+            .event(change)
+            .json_data(event)
+            .unwrap_or_default()
+    };
+    let stream = futures_util::stream::unfold(start, move |mut s| async move {
+        loop {
+            if *s.closing.borrow() {
+                return None;
+            }
+            if let Some(event) = s.backlog.pop_front() {
+                s.last_sent = s.last_sent.max(event.log_index);
+                return Some((Ok(message(&event)), s));
+            }
+            tokio::select! {
+                received = s.receiver.recv() => match received {
+                    Ok(event) if event.log_index > s.last_sent && s.subscriber.sees(&event) => {
+                        s.last_sent = event.log_index;
+                        return Some((Ok(message(&event)), s));
+                    }
+                    Ok(_) => {}
+                    // Too slow for the broadcast: catch up from the log.
+                    Err(RecvError::Lagged(_)) => {
+                        if let Ok(events) = replay(&s.db, &s.subscriber, s.last_sent).await {
+                            s.backlog.extend(events);
+                        }
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = s.closing.changed() => return None,
+            }
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]

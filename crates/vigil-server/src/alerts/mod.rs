@@ -5,4 +5,5 @@ pub mod api;
 pub mod domain;
 pub mod service;
 pub mod store;
+pub mod stream;
 pub mod taxii;

@@ -578,6 +578,12 @@ async fn store_envelope(
     let mut failures = Vec::new();
     let mut accepted: Vec<StoredObject> = Vec::new();
     let mut seen: HashSet<(String, String)> = HashSet::new();
+    // The versions of these objects already stored, in one query.
+    let ids: Vec<String> = objects
+        .iter()
+        .filter_map(|o| o.get("id").and_then(Value::as_str).map(str::to_string))
+        .collect();
+    let stored = store::stored_versions(tx.conn(), &collection.id, &ids).await?;
     for value in objects {
         let id = value
             .get("id")
@@ -599,10 +605,7 @@ async fn store_envelope(
                     .version()
                     .map_or_else(|| sortable_added(&date_added), |v| v.sortable());
                 let new_here = seen.insert((id.clone(), version_key.clone()));
-                if !new_here
-                    || store::object_version_exists(tx.conn(), &collection.id, &id, &version_key)
-                        .await?
-                {
+                if !new_here || stored.contains(&(id.clone(), version_key.clone())) {
                     successes.push(StatusDetail {
                         id,
                         version,

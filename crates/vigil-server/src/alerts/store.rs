@@ -401,22 +401,28 @@ pub async fn update_object(tx: &mut WriteTx, object: &StoredObject) -> Result<()
     write(tx, object_record(object)).await
 }
 
-/// Whether this version of an object is already stored (deleted or not).
-pub async fn object_version_exists<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
+/// The (stix id, version key) pairs stored (deleted or not) for these ids.
+pub async fn stored_versions(
+    conn: &mut sqlx::AnyConnection,
     collection: &CollectionId,
-    stix_id: &str,
-    version_key: &str,
-) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query(
-        "SELECT 1 FROM stix_objects WHERE collection_id = $1 AND stix_id = $2 AND version_key = $3",
-    )
-    .bind(collection.as_str().to_string())
-    .bind(stix_id.to_string())
-    .bind(version_key.to_string())
-    .fetch_optional(executor)
-    .await?
-    .is_some())
+    ids: &[String],
+) -> Result<std::collections::HashSet<(String, String)>, sqlx::Error> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let mut query = sqlx::query(AssertSqlSafe(format!(
+            "SELECT stix_id, version_key FROM stix_objects WHERE collection_id = $1 AND stix_id IN ({})",
+            placeholders.join(", ")
+        )))
+        .bind(collection.as_str().to_string());
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.insert((row.try_get(0)?, row.try_get(1)?));
+        }
+    }
+    Ok(found)
 }
 
 /// Whether any version of an object is stored in a collection (a marking
@@ -796,6 +802,66 @@ pub async fn objects_mentioning<'e, E: Executor<'e, Database = Any>>(
     .iter()
     .map(object_from_row)
     .collect()
+}
+
+// ---------- live stream ----------
+
+pub async fn log_size<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+) -> Result<u64, sqlx::Error> {
+    let size: i64 = sqlx::query("SELECT size FROM tlog_head WHERE id = 1")
+        .fetch_one(executor)
+        .await?
+        .try_get(0)?;
+    Ok(u64::try_from(size).unwrap_or(0))
+}
+
+/// STIX object versions logged after leaf `after`, with their leaf index,
+/// oldest first (a deletion is the row's second version).
+pub async fn object_versions_after<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    after: u64,
+    limit: u64,
+) -> Result<Vec<(u64, StoredObject)>, sqlx::Error> {
+    let columns: Vec<String> = OBJECT_COLUMNS
+        .split(", ")
+        .map(|c| format!("o.{c}"))
+        .collect();
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT l.idx AS leaf_index, l.version AS leaf_version, {} FROM tlog_leaves l JOIN stix_objects o ON o.id = l.record_id \
+         WHERE l.kind = 'stix_object' AND l.idx > $1 ORDER BY l.idx LIMIT $2",
+        columns.join(", ")
+    )))
+    .bind(i64::try_from(after).unwrap_or(i64::MAX))
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(executor)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let index = u64::try_from(row.try_get::<i64, _>("leaf_index")?).unwrap_or(0);
+            let leaf_version = row.try_get::<i64, _>("leaf_version")?;
+            let mut object = object_from_row(row)?;
+            // The row shows its latest state; the leaf says which version this event is.
+            object.deleted = leaf_version > 1;
+            Ok((index, object))
+        })
+        .collect()
+}
+
+/// Whether an earlier version of the same STIX object is stored in the collection.
+pub async fn has_earlier_version<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    object: &StoredObject,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT 1 FROM stix_objects WHERE collection_id = $1 AND stix_id = $2 AND version_key < $3",
+    )
+    .bind(object.collection_id.as_str().to_string())
+    .bind(object.stix_id.clone())
+    .bind(object.version_key.clone())
+    .fetch_optional(executor)
+    .await?
+    .is_some())
 }
 
 // ---------- client profiles ----------

@@ -303,6 +303,8 @@ pub struct Server {
     pub listener: tokio::net::TcpListener,
     pub state: AppState,
     pub settings: Settings,
+    /// Turns true when the server stops: background work and live streams end.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Server {
@@ -312,6 +314,8 @@ impl Server {
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let cursor_key = Arc::new(ledger.derive_secret("taxii cursor key"));
+        let (stop, closing) = tokio::sync::watch::channel(false);
+        let live = crate::alerts::stream::LiveStream::start(db.clone(), closing);
         let state = AppState {
             db,
             ledger,
@@ -319,11 +323,13 @@ impl Server {
             secure_cookies: settings.secure_cookies,
             max_body_bytes: settings.max_body_bytes,
             cursor_key,
+            live,
         };
         Ok(Server {
             listener,
             state,
             settings,
+            stop,
         })
     }
 
@@ -341,22 +347,28 @@ impl Server {
             listener,
             state,
             settings,
+            stop,
         } = self;
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let checkpoints = tokio::spawn(checkpoint_loop(
             state.ledger.clone(),
             settings.checkpoint_interval,
-            stop_rx,
+            stop.subscribe(),
         ));
         let app = app(state.clone(), &settings);
+        let stop = Arc::new(stop);
+        let stopping = stop.clone();
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Live streams end now, so that draining does not wait for them.
+            stopping.send_replace(true);
+        })
         .await
         .context("serving HTTP")?;
-        let _ = stop_tx.send(true);
+        stop.send_replace(true);
         let _ = checkpoints.await;
         if let Err(e) = state.ledger.checkpoint().await {
             tracing::error!(

@@ -16,4 +16,6 @@ pub struct AppState {
     /// Seals TAXII paging cursors; derived from the log key, so every
     /// process serving this log accepts the others' cursors.
     pub cursor_key: Arc<[u8; 32]>,
+    /// This process's hub of the live event stream.
+    pub live: crate::alerts::stream::LiveStream,
 }
