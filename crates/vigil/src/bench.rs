@@ -43,6 +43,15 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         proofs: u64,
     },
+    /// Live stream: many subscribers on loopback, publish-to-receive latency
+    Stream {
+        /// Concurrent Server-Sent Events subscribers
+        #[arg(long, default_value_t = 2_000)]
+        subscribers: usize,
+        /// Objects published, one at a time
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
 }
 
 fn bench_record(n: u64) -> Record {
@@ -84,14 +93,27 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let BenchCommand::Log {
-        data_dir,
-        database_url,
-        single,
-        batched,
-        batch,
-        proofs,
-    } = args.command;
+    match args.command {
+        BenchCommand::Log {
+            data_dir,
+            database_url,
+            single,
+            batched,
+            batch,
+            proofs,
+        } => log(data_dir, database_url, (single, batched, batch, proofs)).await,
+        BenchCommand::Stream {
+            subscribers,
+            rounds,
+        } => crate::bench_stream::run(subscribers, rounds).await,
+    }
+}
+
+async fn log(
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    (single, batched, batch, proofs): (u64, u64, u64, u64),
+) -> anyhow::Result<()> {
     let temporary = std::env::temp_dir().join(format!("vigil-bench-{}", std::process::id()));
     let data_dir = data_dir.unwrap_or_else(|| temporary.clone());
     let settings = ConfigLayer {

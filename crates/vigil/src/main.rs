@@ -3,6 +3,7 @@
 
 mod admin;
 mod bench;
+mod bench_stream;
 mod log;
 
 use anyhow::Context;
