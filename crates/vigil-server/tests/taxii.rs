@@ -563,6 +563,59 @@ async fn protocol_and_tlp(backend: Backend) {
         None
     );
 
+    // Each version's place in the log, with an inclusion proof that verifies.
+    let collection_id = world
+        .collection
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let log_path = format!("/api/communities/eu-ras/collections/{collection_id}/objects/{id}/log");
+    let logged = app
+        .request("GET", &log_path)
+        .basic("berit", PASSWORD)
+        .send()
+        .await
+        .json();
+    assert_eq!(logged.as_array().unwrap().len(), 2, "{logged}");
+    for version in logged.as_array().unwrap() {
+        let proof = app
+            .request("GET", version["inclusion_proof"].as_str().unwrap())
+            .send()
+            .await
+            .json();
+        assert_eq!(proof["leaf_index"], version["leaf_index"]);
+        let path: Vec<vigil_tlog::Hash> = proof["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| vigil_tlog::Hash::from_hex(h.as_str().unwrap()).unwrap())
+            .collect();
+        assert!(vigil_tlog::verify_inclusion(
+            &vigil_tlog::Hash::from_hex(proof["leaf_hash"].as_str().unwrap()).unwrap(),
+            proof["leaf_index"].as_u64().unwrap(),
+            proof["tree_size"].as_u64().unwrap(),
+            &path,
+            &vigil_tlog::Hash::from_hex(proof["root_hash"].as_str().unwrap()).unwrap(),
+        ));
+        assert!(
+            proof["leaf_entry"]
+                .as_str()
+                .unwrap()
+                .contains(version["record_id"].as_str().unwrap())
+        );
+    }
+    assert_eq!(
+        app.request("GET", &log_path)
+            .basic("carl", PASSWORD)
+            .send()
+            .await
+            .status,
+        404,
+        "GREEN: not for carl"
+    );
+
     // Bad requests: each a TAXII error, nothing stored.
     for (query, expected) in [
         ("?limit=0", 400),

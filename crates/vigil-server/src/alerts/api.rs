@@ -39,6 +39,29 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(release_preview))
         .routes(routes!(release_alert))
         .routes(routes!(live_stream))
+        .routes(routes!(object_log))
+}
+
+/// Where each version of a STIX object the caller may see sits in the
+/// transparency log, with a link to its inclusion proof.
+#[utoipa::path(get, path = "/api/communities/{community}/collections/{collection}/objects/{id}/log", tag = "alerts",
+    params(("community" = String, Path), ("collection" = String, Path), ("id" = String, Path)),
+    responses((status = 200, body = Vec<service::LoggedVersion>), (status = 404, body = ErrorBody)))]
+async fn object_log(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((community, collection, id)): Path<(String, String, String)>,
+) -> Result<Json<Vec<service::LoggedVersion>>, ApiError> {
+    Ok(Json(
+        service::logged_versions(
+            &state.db,
+            &state.ledger,
+            &principal,
+            (&community, &collection),
+            &id,
+        )
+        .await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

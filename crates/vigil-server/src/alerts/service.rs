@@ -1475,6 +1475,61 @@ pub async fn receipts(db: &Db, principal: &Principal, id: &str) -> Result<Vec<Re
     Ok(receipts)
 }
 
+// ---------- log positions ----------
+
+/// Where one stored version of a STIX object sits in the transparency log.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LoggedVersion {
+    pub version: String,
+    pub date_added: String,
+    /// The stored record (`stix_object`) holding this version.
+    pub record_id: String,
+    /// The log leaf that logged it when it was added.
+    pub leaf_index: Option<u64>,
+    /// Where to fetch its inclusion proof against the latest checkpoint.
+    pub inclusion_proof: String,
+}
+
+/// The log positions of the versions of an object the caller may see.
+pub async fn logged_versions(
+    db: &Db,
+    ledger: &crate::core::ledger::Ledger,
+    principal: &Principal,
+    (community, collection): (&str, &str),
+    stix_id: &str,
+) -> Result<Vec<LoggedVersion>, ApiError> {
+    let (collection, access) = visible_collection(db, principal, community, collection).await?;
+    let viewer = viewer(principal, &access)?;
+    let filter = ObjectFilter {
+        ids: vec![stix_id.to_string()],
+        versions: super::domain::VersionFilter::All,
+        ..ObjectFilter::default()
+    };
+    let versions =
+        store::visible_objects(db.pool(), &collection.id, &viewer, &filter, None, MAX_PAGE).await?;
+    if versions.is_empty() {
+        return Err(not_found("object"));
+    }
+    let mut logged = Vec::with_capacity(versions.len());
+    for object in versions {
+        let leaf_index = ledger
+            .find_leaf("stix_object", object.row.as_str(), Some(1))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        logged.push(LoggedVersion {
+            version: object.taxii_version().to_string(),
+            date_added: object.date_added.clone(),
+            inclusion_proof: format!(
+                "/api/log/proof/inclusion?kind=stix_object&id={}&version=1",
+                object.row.as_str()
+            ),
+            record_id: object.row.as_str().to_string(),
+            leaf_index,
+        });
+    }
+    Ok(logged)
+}
+
 // ---------- onward release ----------
 
 /// Where and how an alert is released.
