@@ -369,13 +369,7 @@ async fn proofs_across_tile_levels(backend: Backend) {
                 )
             })
             .collect();
-        let writes: Vec<RecordWrite<'_>> = records
-            .iter()
-            .map(|record| RecordWrite {
-                record,
-                personal: None,
-            })
-            .collect();
+        let writes = RecordWrite::all(&records);
         let mut tx = app.db.write().await.unwrap();
         insert_records(&mut tx, &writes).await.unwrap();
         tx.commit().await.unwrap();

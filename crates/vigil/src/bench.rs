@@ -70,13 +70,7 @@ fn bench_record(n: u64) -> Record {
 
 async fn write_batch(db: &Db, first: u64, count: u64) -> anyhow::Result<()> {
     let records: Vec<Record> = (first..first + count).map(bench_record).collect();
-    let writes: Vec<RecordWrite<'_>> = records
-        .iter()
-        .map(|record| RecordWrite {
-            record,
-            personal: None,
-        })
-        .collect();
+    let writes = RecordWrite::all(&records);
     let mut tx = db.write().await?;
     insert_records(&mut tx, &writes).await?;
     tx.commit().await?;

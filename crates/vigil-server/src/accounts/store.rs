@@ -10,16 +10,7 @@ use crate::core::time::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
 
-fn timestamp(text: String) -> Timestamp {
-    // Rows are written by this code in the stored format; a row that does not
-    // parse was damaged, and `vigil log verify` names it.
-    Timestamp::parse(&text)
-        .unwrap_or_else(|| Timestamp::from_unix_seconds(0).unwrap_or_else(Timestamp::now))
-}
-
-fn version(row: &AnyRow) -> Result<u64, sqlx::Error> {
-    Ok(u64::try_from(row.try_get::<i64, _>("version")?).unwrap_or(0))
-}
+use crate::core::db::{row_version as version, stored_timestamp as timestamp};
 
 // ---------- organisations ----------
 

@@ -6,7 +6,7 @@ use super::domain::{
     ActiveStatus, Alert, AlertLevel, AlertState, Collection, CollectionId, Community, CommunityId,
     Cursor, Grant, Membership, ObjectFilter, StoredObject, TaxiiStatus, VersionFilter, Viewer,
 };
-use crate::core::db::{WriteTx, find_by, select};
+use crate::core::db::{WriteTx, find_all_by, find_by, select};
 use crate::core::ids::{AlertId, OrganisationId, StixRowId, UserId};
 use crate::core::ledger::record::{Record, Value};
 use crate::core::ledger::{LedgerError, RecordWrite, insert_records, kinds, update_record};
@@ -15,15 +15,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Executor, Row};
 use vigil_stix::{Tlp, TlpProfile};
 
-fn timestamp(text: String) -> Timestamp {
-    // Written by this code in the stored format; a damaged row is named by `vigil log verify`.
-    Timestamp::parse(&text)
-        .unwrap_or_else(|| Timestamp::from_unix_seconds(0).unwrap_or_else(Timestamp::now))
-}
-
-fn version(row: &AnyRow) -> Result<u64, sqlx::Error> {
-    Ok(u64::try_from(row.try_get::<i64, _>("version")?).unwrap_or(0))
-}
+use crate::core::db::{row_version as version, stored_timestamp as timestamp};
 
 fn status(row: &AnyRow) -> Result<ActiveStatus, sqlx::Error> {
     let text: String = row.try_get("status")?;
@@ -154,17 +146,14 @@ pub async fn members<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     community: &CommunityId,
 ) -> Result<Vec<Membership>, sqlx::Error> {
-    sqlx::query(AssertSqlSafe(select(
-        MEMBER_COLUMNS,
-        "community_members",
-        "WHERE community_id = $1 ORDER BY organisation_id",
-    )))
-    .bind(community.as_str().to_string())
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(member_from_row)
-    .collect()
+    find_all_by(
+        executor,
+        (MEMBER_COLUMNS, "community_members"),
+        ("community_id", community.as_str()),
+        "organisation_id",
+        member_from_row,
+    )
+    .await
 }
 
 // ---------- collections ----------
@@ -224,17 +213,14 @@ pub async fn collections_of<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     community: &CommunityId,
 ) -> Result<Vec<Collection>, sqlx::Error> {
-    sqlx::query(AssertSqlSafe(select(
-        COLLECTION_COLUMNS,
-        "collections",
-        "WHERE community_id = $1 ORDER BY created_at, id",
-    )))
-    .bind(community.as_str().to_string())
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(collection_from_row)
-    .collect()
+    find_all_by(
+        executor,
+        (COLLECTION_COLUMNS, "collections"),
+        ("community_id", community.as_str()),
+        "created_at, id",
+        collection_from_row,
+    )
+    .await
 }
 
 // ---------- grants ----------
@@ -288,17 +274,14 @@ pub async fn grants_of<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     collection: &CollectionId,
 ) -> Result<Vec<Grant>, sqlx::Error> {
-    sqlx::query(AssertSqlSafe(select(
-        GRANT_COLUMNS,
-        "collection_grants",
-        "WHERE collection_id = $1 ORDER BY grantee",
-    )))
-    .bind(collection.as_str().to_string())
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(grant_from_row)
-    .collect()
+    find_all_by(
+        executor,
+        (GRANT_COLUMNS, "collection_grants"),
+        ("collection_id", collection.as_str()),
+        "grantee",
+        grant_from_row,
+    )
+    .await
 }
 
 /// The grants that concern a user: their own and their organisation's.
@@ -385,14 +368,7 @@ fn object_record(object: &StoredObject) -> Record {
 /// Stores new object versions in one statement batch (and their leaves).
 pub async fn insert_objects(tx: &mut WriteTx, objects: &[StoredObject]) -> Result<(), LedgerError> {
     let records: Vec<Record> = objects.iter().map(object_record).collect();
-    let writes: Vec<RecordWrite<'_>> = records
-        .iter()
-        .map(|record| RecordWrite {
-            record,
-            personal: None,
-        })
-        .collect();
-    insert_records(tx, &writes).await?;
+    insert_records(tx, &RecordWrite::all(&records)).await?;
     Ok(())
 }
 

@@ -323,6 +323,25 @@ fn read_request(params: &[(String, String)], allowed: &[&str]) -> Result<Request
     })
 }
 
+/// One page of the objects a request selects, as the caller may see them.
+async fn read_page(
+    state: &AppState,
+    principal: &Principal,
+    collection: (&str, &str),
+    request: &Request,
+) -> Result<service::Page, TaxiiError> {
+    Ok(service::objects_page(
+        &state.db,
+        &state.cursor_key[..],
+        principal,
+        collection,
+        &request.filter,
+        request.next.as_deref(),
+        request.limit,
+    )
+    .await?)
+}
+
 /// Adds the date-added headers of a non-empty page.
 fn with_page_headers(mut response: Response, objects: &[StoredObject]) -> Response {
     if let (Some(first), Some(last)) = (objects.first(), objects.last()) {
@@ -367,16 +386,7 @@ async fn manifest(
 ) -> TaxiiResult {
     let principal = authenticate(&state, principal, &headers).await?;
     let request = read_request(&params, OBJECT_FILTERS)?;
-    let page = service::objects_page(
-        &state.db,
-        &state.cursor_key[..],
-        &principal,
-        (&root, &id),
-        &request.filter,
-        request.next.as_deref(),
-        request.limit,
-    )
-    .await?;
+    let page = read_page(&state, &principal, (&root, &id), &request).await?;
     let body = envelope(
         &page,
         |o| json!({"id": o.stix_id, "date_added": o.date_added, "version": o.taxii_version(), "media_type": STIX_MEDIA_TYPE}),
@@ -397,16 +407,7 @@ async fn get_objects(
 ) -> TaxiiResult {
     let principal = authenticate(&state, principal, &headers).await?;
     let request = read_request(&params, OBJECT_FILTERS)?;
-    let page = service::objects_page(
-        &state.db,
-        &state.cursor_key[..],
-        &principal,
-        (&root, &id),
-        &request.filter,
-        request.next.as_deref(),
-        request.limit,
-    )
-    .await?;
+    let page = read_page(&state, &principal, (&root, &id), &request).await?;
     let profile = service::tlp_profile_of(&state.db, &principal).await?;
     let body = envelope(&page, |o| stix_json(o, profile), "objects");
     Ok(with_page_headers(
@@ -425,16 +426,7 @@ async fn get_object(
     let principal = authenticate(&state, principal, &headers).await?;
     let mut request = read_request(&params, ONE_OBJECT_FILTERS)?;
     request.filter.ids = vec![object];
-    let page = service::objects_page(
-        &state.db,
-        &state.cursor_key[..],
-        &principal,
-        (&root, &id),
-        &request.filter,
-        request.next.as_deref(),
-        request.limit,
-    )
-    .await?;
+    let page = read_page(&state, &principal, (&root, &id), &request).await?;
     if page.objects.is_empty() && request.next.is_none() {
         return Err(TaxiiError::new(
             StatusCode::NOT_FOUND,
@@ -461,16 +453,7 @@ async fn versions(
     let mut request = read_request(&params, &["spec_version"])?;
     request.filter.ids = vec![object];
     request.filter.versions = super::domain::VersionFilter::All;
-    let page = service::objects_page(
-        &state.db,
-        &state.cursor_key[..],
-        &principal,
-        (&root, &id),
-        &request.filter,
-        request.next.as_deref(),
-        request.limit,
-    )
-    .await?;
+    let page = read_page(&state, &principal, (&root, &id), &request).await?;
     if page.objects.is_empty() && request.next.is_none() {
         return Err(TaxiiError::new(
             StatusCode::NOT_FOUND,

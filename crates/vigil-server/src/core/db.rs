@@ -292,6 +292,19 @@ impl Db {
     }
 }
 
+/// A timestamp column as this code wrote it; a row that does not parse was
+/// damaged behind the server's back, and `vigil log verify` names it.
+pub fn stored_timestamp(text: String) -> crate::core::time::Timestamp {
+    use crate::core::time::Timestamp;
+    Timestamp::parse(&text)
+        .unwrap_or_else(|| Timestamp::from_unix_seconds(0).unwrap_or_else(Timestamp::now))
+}
+
+/// The `version` column of a logged record's row.
+pub fn row_version(row: &sqlx::any::AnyRow) -> Result<u64, sqlx::Error> {
+    Ok(u64::try_from(row.try_get::<i64, _>("version")?).unwrap_or(0))
+}
+
 /// `SELECT columns FROM table tail`.
 pub fn select(columns: &str, table: &str, tail: &str) -> String {
     format!("SELECT {columns} FROM {table} {tail}")
@@ -315,6 +328,31 @@ where
         .await?
         .map(|row| map(&row))
         .transpose()
+}
+
+/// Every row of `table` whose `key` column equals `value`, in `order`.
+pub async fn find_all_by<'e, E, T>(
+    executor: E,
+    (columns, table): (&str, &str),
+    (key, value): (&str, &str),
+    order: &str,
+    map: fn(&sqlx::any::AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Any>,
+{
+    let sql = select(
+        columns,
+        table,
+        &format!("WHERE {key} = $1 ORDER BY {order}"),
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(value.to_string())
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(map)
+        .collect()
 }
 
 type MigrationFile = (i64, &'static str, &'static str);

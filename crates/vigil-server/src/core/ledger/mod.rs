@@ -73,6 +73,19 @@ pub struct RecordWrite<'a> {
     pub personal: Option<&'a Personal>,
 }
 
+impl RecordWrite<'_> {
+    /// Writes of records whose kind keeps no personal data.
+    pub fn all(records: &[Record]) -> Vec<RecordWrite<'_>> {
+        records
+            .iter()
+            .map(|record| RecordWrite {
+                record,
+                personal: None,
+            })
+            .collect()
+    }
+}
+
 fn random_salt() -> String {
     let mut bytes = [0u8; 16];
     // An error here means the OS has no entropy source; the salt then only
