@@ -1731,6 +1731,27 @@ async fn live_stream(backend: Backend) {
         ("created", Some("clear for everyone"))
     );
 
+    // A paging cursor from one process is valid in the other.
+    let first_page = world
+        .get("anna", &format!("{}objects/?limit=1", world.collection))
+        .await
+        .json();
+    let next = first_page["next"].as_str().unwrap();
+    let second_page = other
+        .request(
+            "GET",
+            &format!("{}objects/?limit=1&next={next}", world.collection),
+        )
+        .basic("anna", PASSWORD)
+        .header("accept", TAXII)
+        .send()
+        .await;
+    assert_eq!(second_page.status, 200, "{}", second_page.text());
+    assert_ne!(
+        second_page.json()["objects"][0]["id"],
+        first_page["objects"][0]["id"]
+    );
+
     // Resuming after the first event replays the rest, from the log.
     let resumed = subscribe(&world.app.base, "berit", Some(&first_id));
     let replayed: Vec<String> = (0..4).map(|_| next_event(&resumed).1).collect();
