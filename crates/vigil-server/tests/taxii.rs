@@ -804,6 +804,18 @@ async fn random_entitlements(backend: Backend, seed: u64) {
         .next()
         .unwrap()
         .to_string();
+    // Random memberships: B may leave the community, C may join it.
+    for (organisation, join) in [("NCP B", false), ("Fact-checkers C", true)] {
+        if rng.next().is_multiple_of(2) {
+            let org = organisation_by_name(db.pool(), organisation)
+                .await
+                .unwrap()
+                .unwrap();
+            service::set_membership(db, &Actor::System, "eu-ras", org.id.as_str(), join)
+                .await
+                .unwrap();
+        }
+    }
     // Random rights for the readers beyond the fixed ones.
     for user in ["arvo", "carl"] {
         let id = user_by_username(db.pool(), user)
@@ -915,7 +927,11 @@ async fn random_entitlements(backend: Backend, seed: u64) {
             vigil_server::alerts::store::grants_for(db.pool(), &user.id, &user.organisation_id)
                 .await
                 .unwrap();
-        let member = reader != "carl";
+        let member = vigil_server::alerts::store::communities_of(db.pool(), &user.organisation_id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|c| c.as_str() == "eu-ras");
         let access = Access {
             can_read: grants.iter().any(|g| g.can_read),
             can_write: grants.iter().any(|g| g.can_write),
