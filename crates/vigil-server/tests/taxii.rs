@@ -1773,6 +1773,47 @@ async fn live_stream(backend: Backend) {
     let replayed: Vec<String> = (0..4).map(|_| next_event(&resumed).1).collect();
     assert_eq!(replayed[0], "updated");
     assert_eq!(replayed[3], "created");
+
+    // Rights withdrawn while subscribed take effect at once, in every process.
+    service::set_grant(
+        &world.app.db,
+        &Actor::System,
+        world
+            .collection
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap(),
+        &world.org_b,
+        false,
+        false,
+    )
+    .await
+    .unwrap();
+    let after = campaign(
+        "green, after B lost its grant",
+        None,
+        &[marking(Tlp::Green)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let sentinel = campaign(
+        "clear sentinel",
+        None,
+        &[marking(Tlp::Clear)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    world
+        .post("anna", json!({"objects": [after, sentinel]}))
+        .await;
+    let (_, _, data) = next_event(&carl);
+    assert_eq!(data["name"], "clear sentinel");
+    assert!(
+        berit
+            .recv_timeout(std::time::Duration::from_secs(2))
+            .is_err(),
+        "berit's stream must stop delivering once B may not read"
+    );
+
     other.stop().await;
     world.app.stop().await;
 }

@@ -94,7 +94,7 @@ async fn live_stream(
 
     let subscriber = Subscriber::new(&state.db, &principal, query.collection).await?;
     // Subscribe before replaying, so that nothing falls between the two.
-    let (receiver, closing) = state.live.subscribe();
+    let (receiver, closing, rights) = state.live.subscribe();
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -109,6 +109,7 @@ async fn live_stream(
         subscriber: Subscriber,
         receiver: tokio::sync::broadcast::Receiver<std::sync::Arc<LiveEvent>>,
         closing: tokio::sync::watch::Receiver<bool>,
+        rights: tokio::sync::watch::Receiver<u64>,
         backlog: VecDeque<LiveEvent>,
         last_sent: u64,
     }
@@ -117,6 +118,7 @@ async fn live_stream(
         subscriber,
         receiver,
         closing,
+        rights,
         backlog,
         last_sent,
     };
@@ -142,9 +144,21 @@ async fn live_stream(
             }
             tokio::select! {
                 received = s.receiver.recv() => match received {
-                    Ok(event) if event.log_index > s.last_sent && s.subscriber.sees(&event) => {
+                    Ok(event) if event.log_index > s.last_sent && s.subscriber.sees(&event) && !s.rights.has_changed().unwrap_or(true) => {
                         s.last_sent = event.log_index;
                         return Some((Ok(message(&event)), s));
+                    }
+                    // Rights changed (the poller says so before it sends the
+                    // events that follow): re-read ours, then judge the event.
+                    Ok(event) if s.rights.has_changed().unwrap_or(true) => {
+                        s.rights.mark_unchanged();
+                        if !s.subscriber.refresh(&s.db).await.unwrap_or(false) {
+                            return None;
+                        }
+                        if event.log_index > s.last_sent && s.subscriber.sees(&event) {
+                            s.last_sent = event.log_index;
+                            return Some((Ok(message(&event)), s));
+                        }
                     }
                     Ok(_) => {}
                     // Too slow for the broadcast: catch up from the log.

@@ -792,6 +792,20 @@ pub async fn log_size<'e, E: Executor<'e, Database = Any>>(
     Ok(u64::try_from(size).unwrap_or(0))
 }
 
+/// The distinct record kinds logged after leaf `after`.
+pub async fn kinds_after<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    after: u64,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query("SELECT DISTINCT kind FROM tlog_leaves WHERE idx > $1")
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect()
+}
+
 /// STIX object versions logged after leaf `after`, with their leaf index,
 /// oldest first (a deletion is the row's second version).
 pub async fn object_versions_after<'e, E: Executor<'e, Database = Any>>(

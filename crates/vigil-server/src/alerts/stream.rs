@@ -129,34 +129,58 @@ pub async fn events_after(db: &Db, after: u64, limit: u64) -> Result<Vec<LiveEve
     Ok(events)
 }
 
-/// The per-process hub: the poller's broadcast, and the signal that ends
-/// every stream at shutdown.
+/// Record kinds whose change can change what a subscriber may see.
+const RIGHTS_KINDS: &[&str] = &[
+    "collection_grant",
+    "community_member",
+    "collection",
+    "community",
+    "user",
+    "organisation",
+];
+
+/// The per-process hub: the poller's broadcast, the signal that ends every
+/// stream at shutdown, and a counter that moves when rights change.
 #[derive(Clone)]
 pub struct LiveStream {
     sender: broadcast::Sender<Arc<LiveEvent>>,
     closing: watch::Receiver<bool>,
+    rights: watch::Receiver<u64>,
 }
 
 impl LiveStream {
     /// Starts the poller; it stops, and every stream ends, when `closing` turns true.
     pub fn start(db: Db, closing: watch::Receiver<bool>) -> LiveStream {
         let (sender, _) = broadcast::channel(BUFFER);
+        let (rights_tx, rights) = watch::channel(0);
         let hub = LiveStream {
             sender: sender.clone(),
             closing: closing.clone(),
+            rights,
         };
-        tokio::spawn(poll(db, sender, closing));
+        tokio::spawn(poll(db, sender, rights_tx, closing));
         hub
     }
 
-    pub fn subscribe(&self) -> (broadcast::Receiver<Arc<LiveEvent>>, watch::Receiver<bool>) {
-        (self.sender.subscribe(), self.closing.clone())
+    /// The events, the shutdown signal, and the rights counter (a
+    /// subscriber re-reads its rights when it moves).
+    pub fn subscribe(
+        &self,
+    ) -> (
+        broadcast::Receiver<Arc<LiveEvent>>,
+        watch::Receiver<bool>,
+        watch::Receiver<u64>,
+    ) {
+        let mut rights = self.rights.clone();
+        rights.mark_unchanged();
+        (self.sender.subscribe(), self.closing.clone(), rights)
     }
 }
 
 async fn poll(
     db: Db,
     sender: broadcast::Sender<Arc<LiveEvent>>,
+    rights: watch::Sender<u64>,
     mut closing: watch::Receiver<bool>,
 ) {
     let mut position = match store::log_size(db.pool()).await {
@@ -184,6 +208,15 @@ async fn poll(
         if size == seen_size {
             continue;
         }
+        // Rights first: a subscriber whose rights changed re-reads them
+        // before it is offered the events that follow.
+        match store::kinds_after(db.pool(), seen_size.saturating_sub(1)).await {
+            Ok(kinds) if kinds.iter().any(|k| RIGHTS_KINDS.contains(&k.as_str())) => {
+                rights.send_modify(|epoch| *epoch += 1);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the live stream could not read new log leaves"),
+        }
         seen_size = size;
         match events_after(&db, position, u64::MAX).await {
             Ok(events) => {
@@ -199,12 +232,13 @@ async fn poll(
     }
 }
 
-/// What a subscriber may see, computed when it subscribes (and again when
-/// it reconnects): its rights per collection.
+/// What a subscriber may see: its rights per collection, read when it
+/// subscribes and again whenever rights change in the log.
 pub struct Subscriber {
     viewers: HashMap<CollectionId, Viewer>,
     /// Only this collection, when asked.
     only: Option<String>,
+    principal: Principal,
 }
 
 impl Subscriber {
@@ -213,6 +247,38 @@ impl Subscriber {
         principal: &Principal,
         only: Option<String>,
     ) -> Result<Subscriber, ApiError> {
+        Ok(Subscriber {
+            viewers: Subscriber::viewers(db, principal).await?,
+            only,
+            principal: principal.clone(),
+        })
+    }
+
+    /// Re-reads the subscriber's rights; `false` when its account or its
+    /// organisation is no longer active (the stream then ends).
+    pub async fn refresh(&mut self, db: &Db) -> Result<bool, ApiError> {
+        use crate::accounts::domain::Status;
+        use crate::accounts::store as accounts;
+        let user = accounts::user(db.pool(), self.principal.user.id.as_str()).await?;
+        let organisation =
+            accounts::organisation(db.pool(), self.principal.organisation.id.as_str()).await?;
+        match (user, organisation) {
+            (Some(user), Some(organisation))
+                if user.user.status == Status::Active && organisation.status == Status::Active =>
+            {
+                self.principal.user = user.user;
+                self.principal.organisation = organisation;
+                self.viewers = Subscriber::viewers(db, &self.principal).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn viewers(
+        db: &Db,
+        principal: &Principal,
+    ) -> Result<HashMap<CollectionId, Viewer>, ApiError> {
         let mut viewers = HashMap::new();
         for community in service::visible_communities(db, principal).await? {
             for (collection, access) in
@@ -223,7 +289,7 @@ impl Subscriber {
                 }
             }
         }
-        Ok(Subscriber { viewers, only })
+        Ok(viewers)
     }
 
     pub fn sees(&self, event: &LiveEvent) -> bool {
