@@ -138,10 +138,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 login.username, login.roles, login.organisation
             );
         }
+        let password = vigil_server::demo::DEMO_PASSWORD;
+        println!("Try:");
+        println!("  curl -u admin:{password} http://{address}/api/me");
         println!(
-            "Try: curl -u admin:{} http://{address}/api/me",
-            vigil_server::demo::DEMO_PASSWORD
+            "  curl -u ee.analyst:{password} -H 'Accept: application/taxii+json;version=2.1' http://{address}/taxii2/eu-ras/collections/"
         );
+        println!("  curl -u ee.analyst:{password} http://{address}/api/alerts");
+        println!("  curl -N -u pt.analyst:{password} http://{address}/api/stream   (live events)");
+        println!("  (Rapid Alert System: docs/rapid-alert-system.md)");
     }
     server.run().await
 }
