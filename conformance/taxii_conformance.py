@@ -186,6 +186,7 @@ def main(base):
     error(requests.get(f"{root.url}collections/", headers={"Accept": TAXII}, auth=("factchecker", PASSWORD)),
           404, "an API root this user is no member of")
     error(requests.post(f"{root.url}collections/", headers={"Accept": TAXII}, auth=auth), 405, "POST on collections")
+    error(requests.get(f"{root.url}no-such-resource/", headers={"Accept": TAXII}, auth=auth), 404, "an unknown TAXII path")
     bad = post(json.dumps({"objects": [{"type": "campaign", "id": "campaign--nope"}]}), TAXII)
     check(bad.status_code == 202 and bad.json()["failure_count"] == 1, "an invalid object is a failure in the status")
 

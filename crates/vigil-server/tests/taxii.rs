@@ -236,6 +236,11 @@ async fn protocol_and_tlp(backend: Backend) {
     assert_eq!(not_acceptable.status, 406);
     assert_eq!(not_acceptable.json()["http_status"], "406");
     assert_eq!(world.get("anna", "/taxii2/other/").await.status, 404);
+    let unknown = world.get("anna", "/taxii2/eu-ras/no-such-resource/").await;
+    assert_eq!(
+        (unknown.status, unknown.header("content-type")),
+        (404, Some(TAXII))
+    );
 
     // Collections: each user sees only those they have rights on, with those rights.
     let collections = world

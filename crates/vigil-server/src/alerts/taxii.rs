@@ -184,6 +184,16 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+/// The answer to any other path under `/taxii2/` (the application's
+/// fallback sends them here), a TAXII error rather than the JSON API's.
+pub async fn unknown_resource() -> TaxiiError {
+    TaxiiError::new(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "no such TAXII resource (TAXII URLs end with a slash)",
+    )
+}
+
 async fn method_not_allowed() -> TaxiiError {
     TaxiiError::new(
         StatusCode::METHOD_NOT_ALLOWED,

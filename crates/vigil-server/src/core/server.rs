@@ -205,8 +205,13 @@ async fn record_metrics(State(state): State<AppState>, request: Request, next: N
     response
 }
 
-async fn not_found() -> ApiError {
-    ApiError::NotFound("no such resource".into())
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/taxii2/") {
+        return crate::alerts::taxii::unknown_resource()
+            .await
+            .into_response();
+    }
+    ApiError::NotFound("no such resource".into()).into_response()
 }
 
 /// The whole application with its middleware.
