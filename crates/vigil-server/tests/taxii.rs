@@ -119,6 +119,17 @@ impl World {
             .await
     }
 
+    /// A POST to the collection's objects with any content type and body.
+    async fn post_raw(&self, user: &str, content_type: &str, body: Vec<u8>) -> common::Response {
+        self.app
+            .request("POST", &format!("{}objects/", self.collection))
+            .basic(user, PASSWORD)
+            .header("accept", TAXII)
+            .raw(content_type, body)
+            .send()
+            .await
+    }
+
     async fn post(&self, user: &str, objects: Value) -> common::Response {
         self.app
             .request("POST", &format!("{}objects/", self.collection))
@@ -654,28 +665,14 @@ async fn protocol_and_tlp(backend: Backend) {
             .status,
         400
     );
-    let bare = app
-        .request("POST", &format!("{}objects/", world.collection))
-        .basic("anna", PASSWORD)
-        .header("accept", TAXII)
-        .raw(TAXII, b"{\"type\":\"campaign\"}".to_vec())
-        .send()
+    let bare = world
+        .post_raw("anna", TAXII, b"{\"type\":\"campaign\"}".to_vec())
         .await;
     assert_eq!(bare.status, 422);
-    let not_json = app
-        .request("POST", &format!("{}objects/", world.collection))
-        .basic("anna", PASSWORD)
-        .header("accept", TAXII)
-        .raw(TAXII, b"{".to_vec())
-        .send()
-        .await;
+    let not_json = world.post_raw("anna", TAXII, b"{".to_vec()).await;
     assert_eq!(not_json.status, 422);
-    let wrong_type = app
-        .request("POST", &format!("{}objects/", world.collection))
-        .basic("anna", PASSWORD)
-        .header("accept", TAXII)
-        .raw("application/json", b"{\"objects\":[]}".to_vec())
-        .send()
+    let wrong_type = world
+        .post_raw("anna", "application/json", b"{\"objects\":[]}".to_vec())
         .await;
     assert_eq!(wrong_type.status, 415);
     assert_eq!(

@@ -352,6 +352,20 @@ async fn read_page(
     .await?)
 }
 
+/// A page of objects as an envelope, in the reader's TLP profile, with its headers.
+async fn objects_envelope(
+    state: &AppState,
+    principal: &Principal,
+    page: &service::Page,
+) -> TaxiiResult {
+    let profile = service::tlp_profile_of(&state.db, principal).await?;
+    let body = envelope(page, |o| stix_json(o, profile), "objects");
+    Ok(with_page_headers(
+        taxii_json(StatusCode::OK, &body),
+        &page.objects,
+    ))
+}
+
 /// Adds the date-added headers of a non-empty page.
 fn with_page_headers(mut response: Response, objects: &[StoredObject]) -> Response {
     if let (Some(first), Some(last)) = (objects.first(), objects.last()) {
@@ -418,12 +432,7 @@ async fn get_objects(
     let principal = authenticate(&state, principal, &headers).await?;
     let request = read_request(&params, OBJECT_FILTERS)?;
     let page = read_page(&state, &principal, (&root, &id), &request).await?;
-    let profile = service::tlp_profile_of(&state.db, &principal).await?;
-    let body = envelope(&page, |o| stix_json(o, profile), "objects");
-    Ok(with_page_headers(
-        taxii_json(StatusCode::OK, &body),
-        &page.objects,
-    ))
+    objects_envelope(&state, &principal, &page).await
 }
 
 async fn get_object(
@@ -444,12 +453,7 @@ async fn get_object(
             "no such object, or you may not see it",
         ));
     }
-    let profile = service::tlp_profile_of(&state.db, &principal).await?;
-    let body = envelope(&page, |o| stix_json(o, profile), "objects");
-    Ok(with_page_headers(
-        taxii_json(StatusCode::OK, &body),
-        &page.objects,
-    ))
+    objects_envelope(&state, &principal, &page).await
 }
 
 async fn versions(
