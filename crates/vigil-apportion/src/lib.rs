@@ -27,8 +27,11 @@ pub enum Method {
     DHondt,
     /// Divisors 1, 3, 5, …
     SainteLague,
-    /// Divisors 1.4, 3, 5, … (Norway, Sweden)
-    ModifiedSainteLague,
+    /// Divisors d, 3, 5, … with a larger first divisor d (1.4 in Norway,
+    /// 1.2 in Sweden since 2018), as a fraction `numerator / denominator`.
+    ModifiedSainteLague {
+        first_divisor: (u32, u32),
+    },
     LargestRemainder(Quota),
 }
 
@@ -36,6 +39,9 @@ pub enum Method {
 pub struct List {
     pub name: String,
     pub votes: u64,
+    /// This list's own threshold, when the law sets another one for it
+    /// (for example a higher one for coalitions); else the input's.
+    pub threshold: Option<Fraction>,
 }
 
 #[derive(Clone, Debug)]
@@ -156,21 +162,21 @@ pub fn apportion(input: &Input) -> Result<Outcome, ApportionError> {
     }
     let mut steps = Vec::new();
     let mut eligible = vec![true; input.lists.len()];
-    if let Some(threshold) = input.threshold {
+    for (index, list) in input.lists.iter().enumerate() {
+        let Some(threshold) = list.threshold.or(input.threshold) else {
+            continue;
+        };
         if threshold > Fraction::whole(1) {
             return Err(ApportionError::BadThreshold);
         }
-        for (index, list) in input.lists.iter().enumerate() {
-            let share =
-                Fraction::new(u128::from(list.votes), total).ok_or(ApportionError::NoVotes)?;
-            if share < threshold {
-                eligible[index] = false;
-                steps.push(Step::BelowThreshold {
-                    list: index,
-                    share,
-                    threshold,
-                });
-            }
+        let share = Fraction::new(u128::from(list.votes), total).ok_or(ApportionError::NoVotes)?;
+        if share < threshold {
+            eligible[index] = false;
+            steps.push(Step::BelowThreshold {
+                list: index,
+                share,
+                threshold,
+            });
         }
     }
     let votes: Vec<u128> = input
@@ -205,7 +211,9 @@ fn divisor(method: Method, seats: u32) -> (u128, u128) {
     let seats = u128::from(seats);
     match method {
         Method::DHondt => (seats + 1, 1),
-        Method::ModifiedSainteLague if seats == 0 => (7, 5),
+        Method::ModifiedSainteLague {
+            first_divisor: (numerator, denominator),
+        } if seats == 0 => (u128::from(numerator), u128::from(denominator).max(1)),
         _ => (2 * seats + 1, 1),
     }
 }
@@ -352,6 +360,7 @@ mod tests {
                 .map(|(i, v)| List {
                     name: format!("L{}", i + 1),
                     votes: *v,
+                    threshold: None,
                 })
                 .collect(),
             method,
@@ -398,7 +407,16 @@ mod tests {
             vec![7, 1]
         );
         assert_eq!(
-            seats(apportion(&input(8, &votes, Method::ModifiedSainteLague)).unwrap()),
+            seats(
+                apportion(&input(
+                    8,
+                    &votes,
+                    Method::ModifiedSainteLague {
+                        first_divisor: (7, 5)
+                    }
+                ))
+                .unwrap()
+            ),
             vec![8, 0]
         );
     }
@@ -411,6 +429,27 @@ mod tests {
             panic!()
         };
         assert_eq!(seats, vec![6, 4, 0]);
+        assert!(matches!(steps[0], Step::BelowThreshold { list: 2, .. }));
+    }
+
+    #[test]
+    fn a_coalition_can_have_a_higher_threshold() {
+        let mut case = input(10, &[600, 364, 36], Method::DHondt);
+        case.threshold = Fraction::new(3, 100);
+        // 3.6 % clears the general 3 %…
+        let Outcome::Complete { steps, .. } = apportion(&case).unwrap() else {
+            panic!()
+        };
+        assert!(
+            !steps
+                .iter()
+                .any(|s| matches!(s, Step::BelowThreshold { .. }))
+        );
+        // …but not the 8 % the law sets for a coalition.
+        case.lists[2].threshold = Fraction::new(8, 100);
+        let Outcome::Complete { steps, .. } = apportion(&case).unwrap() else {
+            panic!()
+        };
         assert!(matches!(steps[0], Step::BelowThreshold { list: 2, .. }));
     }
 

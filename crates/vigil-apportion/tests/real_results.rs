@@ -12,6 +12,7 @@ fn input(seats: u32, votes: &[u64], method: Method) -> Input {
             .map(|(i, v)| List {
                 name: format!("list {}", i + 1),
                 votes: *v,
+                threshold: None,
             })
             .collect(),
         method,
@@ -52,7 +53,7 @@ proptest! {
     /// Every method hands out exactly the seats, or stops for lots.
     #[test]
     fn seats_add_up(votes in prop::collection::vec(1u64..100_000, 1..12), seats in 1u32..60, method in 0usize..5) {
-        let method = [Method::DHondt, Method::SainteLague, Method::ModifiedSainteLague,
+        let method = [Method::DHondt, Method::SainteLague, Method::ModifiedSainteLague { first_divisor: (7, 5) },
             Method::LargestRemainder(Quota::Hare), Method::LargestRemainder(Quota::Droop)][method];
         if let Outcome::Complete { seats: won, .. } = apportion(&input(seats, &votes, method)).unwrap() {
             prop_assert_eq!(won.iter().sum::<u32>(), seats);
@@ -62,7 +63,7 @@ proptest! {
     /// Under a divisor method a list with more votes never gets fewer seats.
     #[test]
     fn more_votes_never_fewer_seats(votes in prop::collection::vec(1u64..100_000, 2..12), seats in 1u32..60, method in 0usize..3) {
-        let method = [Method::DHondt, Method::SainteLague, Method::ModifiedSainteLague][method];
+        let method = [Method::DHondt, Method::SainteLague, Method::ModifiedSainteLague { first_divisor: (6, 5) }][method];
         if let Outcome::Complete { seats: won, .. } = apportion(&input(seats, &votes, method)).unwrap() {
             for i in 0..votes.len() {
                 for j in 0..votes.len() {
