@@ -1826,3 +1826,181 @@ async fn live_stream_filters_by_tlp_across_processes_and_resumes() {
         live_stream(backend).await;
     }
 }
+
+/// A one-route HTTP receiver: each POST's signature header and body.
+async fn webhook_receiver() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<(String, Vec<u8>)>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let sender = sender.clone();
+            tokio::spawn(async move {
+                let mut buffer = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let (head_end, length) = loop {
+                    let n = socket.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buffer.extend_from_slice(&chunk[..n]);
+                    if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buffer[..end]).to_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        break (end + 4, length);
+                    }
+                };
+                while buffer.len() < head_end + length {
+                    let n = socket.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    buffer.extend_from_slice(&chunk[..n]);
+                }
+                let head = String::from_utf8_lossy(&buffer[..head_end]).to_lowercase();
+                let signature = head
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("x-vigil-signature:")
+                            .map(|v| v.trim().to_string())
+                    })
+                    .unwrap_or_default();
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+                let _ = sender.send((signature, buffer[head_end..].to_vec()));
+            });
+        }
+    });
+    (url, receiver)
+}
+
+/// Webhooks: an organisation receives, signed, what it may see, once.
+async fn webhooks(backend: Backend) {
+    use vigil_server::alerts::webhooks;
+    let world = world(backend).await;
+    let app = &world.app;
+    let (url, mut received) = webhook_receiver().await;
+    let (hook, secret) =
+        webhooks::add_webhook(&app.db, &app.ledger, &Actor::System, &world.org_b, &url)
+            .await
+            .unwrap();
+    assert_eq!(secret.len(), 64);
+    let refused = webhooks::add_webhook(
+        &app.db,
+        &app.ledger,
+        &Actor::System,
+        &world.org_b,
+        "ftp://example.org/",
+    )
+    .await;
+    assert!(refused.is_err());
+    // A webhook that cannot be reached is retried, and does not stop the others.
+    let (dead, _) = webhooks::add_webhook(
+        &app.db,
+        &app.ledger,
+        &Actor::System,
+        &world.org_b,
+        "http://127.0.0.1:9/unreachable",
+    )
+    .await
+    .unwrap();
+
+    let green = campaign(
+        "green for the webhook",
+        None,
+        &[marking(Tlp::Green)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    let mut red = campaign(
+        "red for berit only",
+        None,
+        &[marking(Tlp::Red)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    red["extensions"] = json!({AUDIENCE_EXTENSION: {"extension_type": "property-extension", "individuals": [world.user_b1]}});
+    let strict = campaign(
+        "strict, B not named",
+        None,
+        &[marking(Tlp::AmberStrict)],
+        "2026-09-01T10:00:00.000Z",
+    );
+    assert_eq!(
+        world
+            .post("anna", json!({"objects": [red, strict, green.clone()]}))
+            .await
+            .json()["success_count"],
+        3
+    );
+
+    let (signed, body) = tokio::time::timeout(std::time::Duration::from_secs(15), received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let key = hex_decode(&secret);
+    assert_eq!(
+        signed,
+        webhooks::signature(&key, &body),
+        "the signature checks with the secret shown once"
+    );
+    let payload: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(payload["webhook"], hook.id.as_str());
+    let names: Vec<&str> = payload["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["green for the webhook"],
+        "RED (individuals only) and AMBER+STRICT not naming B stay out"
+    );
+    // Nothing is delivered twice.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_secs(2), received.recv())
+            .await
+            .is_err()
+    );
+    let failures: i64 = sqlx::query_scalar("SELECT failures FROM webhook_deliveries WHERE id = $1")
+        .bind(dead.id.as_str().to_string())
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(failures >= 1, "the unreachable webhook records its failure");
+    let removed = webhooks::remove_webhook(&app.db, &Actor::System, hook.id.as_str())
+        .await
+        .unwrap();
+    assert_eq!(
+        removed.status,
+        vigil_server::alerts::domain::ActiveStatus::Removed
+    );
+    world.app.stop().await;
+}
+
+fn hex_decode(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_deliver_what_the_organisation_may_see() {
+    for backend in backends() {
+        webhooks(backend).await;
+    }
+}

@@ -56,6 +56,28 @@ enum AdminCommand {
     /// Collections of a community and who may read or write them
     #[command(subcommand)]
     Collection(CollectionCommand),
+    /// Webhooks: URLs that receive the events an organisation may see
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Register a webhook; its signing secret is printed once
+    Add {
+        /// Organisation id or exact name
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        url: String,
+    },
+    /// List an organisation's webhooks
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Stop a webhook (by id)
+    Remove { id: String },
 }
 
 #[derive(Subcommand)]
@@ -285,7 +307,7 @@ async fn resolve_user(db: &Db, user: &str) -> anyhow::Result<String> {
 
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     let settings = args.store.settings(ConfigLayer::default())?;
-    let (db, _ledger) = open_store(&settings).await?;
+    let (db, ledger) = open_store(&settings).await?;
     let actor = Actor::CommandLine;
     match args.command {
         AdminCommand::Org(command) => match command {
@@ -450,6 +472,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Community(command) => community(&db, &actor, command).await?,
         AdminCommand::Collection(command) => collection(&db, &actor, command).await?,
+        AdminCommand::Webhook(command) => webhook(&db, &ledger, &actor, command).await?,
     }
     db.close().await;
     Ok(())
@@ -574,5 +597,41 @@ async fn collection(db: &Db, actor: &Actor, command: CollectionCommand) -> anyho
                     .map_err(cli_error)?,
             )
         }
+    }
+}
+
+async fn webhook(
+    db: &Db,
+    ledger: &vigil_server::core::ledger::Ledger,
+    actor: &Actor,
+    command: WebhookCommand,
+) -> anyhow::Result<()> {
+    use vigil_server::alerts::webhooks;
+    match command {
+        WebhookCommand::Add { org, url } => {
+            let org = resolve_org(db, &org).await?;
+            let (hook, secret) = webhooks::add_webhook(db, ledger, actor, &org, &url)
+                .await
+                .map_err(cli_error)?;
+            print_json(&hook)?;
+            eprintln!(
+                "Signing secret (shown once; X-Vigil-Signature is sha256=HMAC-SHA-256 of the body): {secret}"
+            );
+            Ok(())
+        }
+        WebhookCommand::List { org } => {
+            let org =
+                vigil_server::core::ids::OrganisationId::from_stored(resolve_org(db, &org).await?);
+            print_json(
+                &webhooks::webhooks(db, Some(&org))
+                    .await
+                    .map_err(cli_error)?,
+            )
+        }
+        WebhookCommand::Remove { id } => print_json(
+            &webhooks::remove_webhook(db, actor, &id)
+                .await
+                .map_err(cli_error)?,
+        ),
     }
 }

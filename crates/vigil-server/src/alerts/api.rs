@@ -40,6 +40,69 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(release_alert))
         .routes(routes!(live_stream))
         .routes(routes!(object_log))
+        .routes(routes!(list_webhooks, add_webhook))
+        .routes(routes!(remove_webhook))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct WebhookRequest {
+    /// Where events are POSTed (http:// or https://).
+    pub url: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NewWebhook {
+    pub webhook: crate::alerts::webhooks::Webhook,
+    /// The HMAC-SHA-256 key of `X-Vigil-Signature`, shown once.
+    pub secret: String,
+}
+
+/// An organisation's webhooks.
+#[utoipa::path(get, path = "/api/admin/organisations/{id}/webhooks", tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<crate::alerts::webhooks::Webhook>), (status = 403, body = ErrorBody)))]
+async fn list_webhooks(
+    State(state): State<AppState>,
+    _: Administrator,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<crate::alerts::webhooks::Webhook>>, ApiError> {
+    let organisation = crate::core::ids::OrganisationId::from_stored(id);
+    Ok(Json(
+        crate::alerts::webhooks::webhooks(&state.db, Some(&organisation)).await?,
+    ))
+}
+
+/// Registers a webhook that receives the events the organisation may see
+/// (signed with `X-Vigil-Signature: sha256=<HMAC of the body>`).
+#[utoipa::path(post, path = "/api/admin/organisations/{id}/webhooks", tag = "admin", params(("id" = String, Path)),
+    request_body = WebhookRequest, responses((status = 201, body = NewWebhook), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_webhook(
+    State(state): State<AppState>,
+    Administrator(admin): Administrator,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<WebhookRequest>,
+) -> Result<(StatusCode, Json<NewWebhook>), ApiError> {
+    let (webhook, secret) = crate::alerts::webhooks::add_webhook(
+        &state.db,
+        &state.ledger,
+        &admin.actor(),
+        &id,
+        &request.url,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(NewWebhook { webhook, secret })))
+}
+
+/// Stops a webhook.
+#[utoipa::path(delete, path = "/api/admin/webhooks/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, body = crate::alerts::webhooks::Webhook), (status = 404, body = ErrorBody)))]
+async fn remove_webhook(
+    State(state): State<AppState>,
+    Administrator(admin): Administrator,
+    Path(id): Path<String>,
+) -> Result<Json<crate::alerts::webhooks::Webhook>, ApiError> {
+    Ok(Json(
+        crate::alerts::webhooks::remove_webhook(&state.db, &admin.actor(), &id).await?,
+    ))
 }
 
 /// Where each version of a STIX object the caller may see sits in the

@@ -7,3 +7,4 @@ pub mod service;
 pub mod store;
 pub mod stream;
 pub mod taxii;
+pub mod webhooks;

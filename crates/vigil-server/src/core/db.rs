@@ -383,6 +383,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "alerts lifecycle",
         include_str!("../../migrations/sqlite/0005_alerts_lifecycle.sql"),
     ),
+    (
+        6,
+        "webhooks",
+        include_str!("../../migrations/sqlite/0006_webhooks.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -409,6 +414,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         5,
         "alerts lifecycle",
         include_str!("../../migrations/postgres/0005_alerts_lifecycle.sql"),
+    ),
+    (
+        6,
+        "webhooks",
+        include_str!("../../migrations/postgres/0006_webhooks.sql"),
     ),
 ];
 

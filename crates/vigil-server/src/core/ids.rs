@@ -55,6 +55,7 @@ newtype_id!(TokenId, "tok-");
 newtype_id!(AuditEventId, "evt-");
 newtype_id!(StixRowId, "sto-");
 newtype_id!(AlertId, "alr-");
+newtype_id!(WebhookId, "whk-");
 
 #[cfg(test)]
 mod tests {

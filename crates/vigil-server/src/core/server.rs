@@ -320,7 +320,8 @@ impl Server {
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let cursor_key = Arc::new(ledger.derive_secret("taxii cursor key"));
         let (stop, closing) = tokio::sync::watch::channel(false);
-        let live = crate::alerts::stream::LiveStream::start(db.clone(), closing);
+        let live = crate::alerts::stream::LiveStream::start(db.clone(), closing.clone());
+        crate::alerts::webhooks::start(db.clone(), ledger.clone(), closing);
         let state = AppState {
             db,
             ledger,

@@ -206,6 +206,21 @@ pub static ALERT: RecordKind = RecordKind {
     personal: &[],
 };
 
+/// An organisation's webhook registration.
+pub static WEBHOOK: RecordKind = RecordKind {
+    kind: "webhook",
+    table: "webhooks",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("organisation_id"),
+        text("url"),
+        text("status"),
+        text("created_at"),
+        text("updated_at"),
+    ],
+    personal: &[],
+};
+
 pub static ALL: &[&RecordKind] = &[
     &ORGANISATION,
     &USER,
@@ -220,6 +235,7 @@ pub static ALL: &[&RecordKind] = &[
     &TAXII_STATUS,
     &TAXII_CLIENT,
     &ALERT,
+    &WEBHOOK,
 ];
 
 pub fn by_name(kind: &str) -> Option<&'static RecordKind> {
