@@ -89,15 +89,9 @@ async fn world(backend: Backend) -> World {
     .await
     .unwrap();
     let id = collection.id.as_str();
-    service::set_grant(&app.db, &Actor::System, id, a.id.as_str(), true, true)
-        .await
-        .unwrap();
-    service::set_grant(&app.db, &Actor::System, id, b.id.as_str(), true, false)
-        .await
-        .unwrap();
-    service::set_grant(&app.db, &Actor::System, id, c1.id.as_str(), true, false)
-        .await
-        .unwrap();
+    grant(&app.db, id, a.id.as_str(), true, true).await;
+    grant(&app.db, id, b.id.as_str(), true, false).await;
+    grant(&app.db, id, c1.id.as_str(), true, false).await;
     World {
         root: "/taxii2/eu-ras/".into(),
         collection: format!("/taxii2/eu-ras/collections/{id}/"),
@@ -181,6 +175,19 @@ impl World {
             }
         }
     }
+}
+
+/// Sets a grant as the system would (administration is tested elsewhere).
+async fn grant(
+    db: &vigil_server::core::db::Db,
+    collection: &str,
+    grantee: &str,
+    read: bool,
+    write: bool,
+) {
+    service::set_grant(db, &Actor::System, collection, grantee, read, write)
+        .await
+        .unwrap();
 }
 
 fn uuid() -> String {
@@ -826,28 +833,17 @@ async fn random_entitlements(backend: Backend, seed: u64) {
             .unwrap()
             .user
             .id;
-        service::set_grant(
+        grant(
             db,
-            &Actor::System,
             &collection_id,
             id.as_str(),
             rng.next().is_multiple_of(2),
             false,
         )
-        .await
-        .unwrap();
+        .await;
     }
     if rng.next().is_multiple_of(2) {
-        service::set_grant(
-            db,
-            &Actor::System,
-            &collection_id,
-            &world.org_b,
-            false,
-            false,
-        )
-        .await
-        .unwrap();
+        grant(db, &collection_id, &world.org_b, false, false).await;
     }
     let levels = [
         None,
@@ -1367,26 +1363,15 @@ async fn alert_lifecycle(backend: Backend) {
     )
     .await
     .unwrap();
-    service::set_grant(
+    grant(&app.db, released.id.as_str(), org_a.id.as_str(), true, true).await;
+    grant(
         &app.db,
-        &Actor::System,
-        released.id.as_str(),
-        org_a.id.as_str(),
-        true,
-        true,
-    )
-    .await
-    .unwrap();
-    service::set_grant(
-        &app.db,
-        &Actor::System,
         released.id.as_str(),
         org_c.id.as_str(),
         true,
         false,
     )
-    .await
-    .unwrap();
+    .await;
     let account = json!({"type": "user-account", "spec_version": "2.1", "id": format!("user-account--{}", uuid()), "account_login": "cloned_news_bot"});
     let note = json!({"type": "note", "spec_version": "2.1", "id": format!("note--{}", uuid()), "created": "2026-09-01T10:00:00Z", "modified": "2026-09-01T10:00:00Z", "content": "source: platform contact", "object_refs": [url["id"]]});
     let mut with_evidence = draft.clone();
@@ -1777,9 +1762,8 @@ async fn live_stream(backend: Backend) {
     assert_eq!(replayed[3], "created");
 
     // Rights withdrawn while subscribed take effect at once, in every process.
-    service::set_grant(
+    grant(
         &world.app.db,
-        &Actor::System,
         world
             .collection
             .trim_end_matches('/')
@@ -1790,8 +1774,7 @@ async fn live_stream(backend: Backend) {
         false,
         false,
     )
-    .await
-    .unwrap();
+    .await;
     let after = campaign(
         "green, after B lost its grant",
         None,
