@@ -33,6 +33,12 @@ pub enum Method {
         first_divisor: (u32, u32),
     },
     LargestRemainder(Quota),
+    /// Dutch municipal councils (Kieswet art. P 5–P 9): Hare quota; residual
+    /// seats by highest averages from 19 seats, else by largest remainders
+    /// for lists with at least 3/4 of the quota (one each), then unique
+    /// highest averages; a list with more than half the votes gets more than
+    /// half the seats (P 9). List exhaustion (P 10) is not covered.
+    DutchCouncil,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +91,11 @@ pub enum Step {
         seat: u32,
         list: usize,
         remainder: Fraction,
+    },
+    /// Art. P 9: the last residual seat moves to the list with an absolute majority of votes.
+    AbsoluteMajority {
+        from: usize,
+        to: usize,
     },
     /// A tie decided by the lot drawn.
     LotDrawn {
@@ -196,6 +207,7 @@ pub fn apportion(input: &Input) -> Result<Outcome, ApportionError> {
         Method::LargestRemainder(quota) => {
             largest_remainder(input.seats, &votes, quota, &mut lots, steps)?
         }
+        Method::DutchCouncil => dutch_council(input.seats, &votes, &mut lots, steps)?,
         divisor_method => highest_averages(input.seats, &votes, divisor_method, &mut lots, steps)?,
     };
     if matches!(outcome, Outcome::Complete { .. }) && lots.used < input.drawn.len() {
@@ -343,6 +355,155 @@ fn largest_remainder(
                 remainder: best,
             });
         }
+    }
+    Ok(Outcome::Complete { seats: won, steps })
+}
+
+/// Who gets seat `seat` among `tied` lists when `left` seats remain: the
+/// first if every tied list will get one anyway, else the lot drawn (or
+/// `None`: lots must be drawn).
+fn pick(
+    seat: u32,
+    tied: Vec<usize>,
+    left: u32,
+    lots: &mut Lots<'_>,
+    steps: &mut Vec<Step>,
+) -> Result<Result<usize, Vec<usize>>, ApportionError> {
+    if tied.len() as u64 <= u64::from(left) {
+        return Ok(Ok(tied[0]));
+    }
+    match lots.draw(&tied)? {
+        Some(list) => {
+            steps.push(Step::LotDrawn {
+                seat,
+                list,
+                among: tied,
+            });
+            Ok(Ok(list))
+        }
+        None => Ok(Err(tied)),
+    }
+}
+
+/// The lists among `candidates` with the greatest `score`.
+fn best_of(
+    candidates: &[usize],
+    score: impl Fn(usize) -> Fraction,
+) -> Option<(Fraction, Vec<usize>)> {
+    let best = candidates.iter().map(|&i| score(i)).max()?;
+    Some((
+        best,
+        candidates
+            .iter()
+            .copied()
+            .filter(|&i| score(i) == best)
+            .collect(),
+    ))
+}
+
+fn dutch_council(
+    seats: u32,
+    votes: &[u128],
+    lots: &mut Lots<'_>,
+    mut steps: Vec<Step>,
+) -> Result<Outcome, ApportionError> {
+    let total: u128 = votes.iter().sum();
+    // Art. P 5: the quota (kiesdeler) is the votes divided by the seats.
+    let quota = Fraction::new(total, u128::from(seats)).ok_or(ApportionError::NoSeats)?;
+    steps.push(Step::Quota { quota });
+    let mut won = vec![0u32; votes.len()];
+    let mut remainders = vec![Fraction::whole(0); votes.len()];
+    // Art. P 6: full seats.
+    for (list, v) in votes.iter().enumerate().filter(|(_, v)| **v > 0) {
+        let exact = Fraction::divide(*v, quota).ok_or(ApportionError::NoVotes)?;
+        won[list] = u32::try_from(exact.floor()).unwrap_or(u32::MAX);
+        remainders[list] = exact.minus_whole(u128::from(won[list]));
+        steps.push(Step::FullSeats {
+            list,
+            seats: won[list],
+            remainder: remainders[list],
+        });
+    }
+    let mut seat: u32 = won.iter().sum();
+    let mut last_residual = None;
+    let average = |won: &[u32], i: usize| {
+        Fraction::new(votes[i], u128::from(won[i]) + 1).unwrap_or(Fraction::whole(0))
+    };
+    let voting: Vec<usize> = (0..votes.len()).filter(|&i| votes[i] > 0).collect();
+    // Residual seats: (rule, lists that may still take one under it).
+    let mut rounds: Vec<(u8, Vec<usize>)> = if seats >= 19 {
+        // Art. P 7: highest averages.
+        vec![(0, voting.clone())]
+    } else {
+        // Art. P 8: largest remainders for lists with at least 3/4 of the quota,
+        // then unique highest averages, then (in theory) highest averages.
+        let threshold = |i: usize| {
+            Fraction::whole(votes[i] * 4)
+                >= Fraction::new(quota.numerator() * 3, quota.denominator()).unwrap_or(quota)
+        };
+        vec![
+            (
+                1,
+                voting.iter().copied().filter(|&i| threshold(i)).collect(),
+            ),
+            (2, voting.clone()),
+            (0, voting.clone()),
+        ]
+    };
+    for (rule, candidates) in rounds.iter_mut() {
+        while seat < seats && !candidates.is_empty() {
+            let scored = |i: usize| {
+                if *rule == 1 {
+                    remainders[i]
+                } else {
+                    average(&won, i)
+                }
+            };
+            let Some((best, tied)) = best_of(candidates, scored) else {
+                break;
+            };
+            let list = match pick(seat + 1, tied, seats - seat, lots, &mut steps)? {
+                Ok(list) => list,
+                Err(tied) => {
+                    return Ok(Outcome::DrawingOfLotsRequired {
+                        seat: seat + 1,
+                        tied,
+                        steps,
+                    });
+                }
+            };
+            seat += 1;
+            won[list] += 1;
+            last_residual = Some(list);
+            steps.push(if *rule == 1 {
+                Step::LargestRemainder {
+                    seat,
+                    list,
+                    remainder: best,
+                }
+            } else {
+                Step::HighestAverage {
+                    seat,
+                    list,
+                    average: best,
+                }
+            });
+            if *rule != 0 {
+                // One seat per list under this rule.
+                candidates.retain(|&i| i != list);
+            }
+        }
+    }
+    // Art. P 9: more than half the votes, at most half the seats.
+    if let (Some(from), Some(to)) = (
+        last_residual,
+        (0..votes.len()).find(|&i| votes[i] * 2 > total),
+    ) && u64::from(won[to]) * 2 <= u64::from(seats)
+        && from != to
+    {
+        won[from] -= 1;
+        won[to] += 1;
+        steps.push(Step::AbsoluteMajority { from, to });
     }
     Ok(Outcome::Complete { seats: won, steps })
 }

@@ -52,8 +52,8 @@ fn municipal_council_2026_needs_a_drawing_of_lots() {
 proptest! {
     /// Every method hands out exactly the seats, or stops for lots.
     #[test]
-    fn seats_add_up(votes in prop::collection::vec(1u64..100_000, 1..12), seats in 1u32..60, method in 0usize..5) {
-        let method = [Method::DHondt, Method::SainteLague, Method::ModifiedSainteLague { first_divisor: (7, 5) },
+    fn seats_add_up(votes in prop::collection::vec(1u64..100_000, 1..12), seats in 1u32..60, method in 0usize..6) {
+        let method = [Method::DHondt, Method::SainteLague, Method::ModifiedSainteLague { first_divisor: (7, 5) }, Method::DutchCouncil,
             Method::LargestRemainder(Quota::Hare), Method::LargestRemainder(Quota::Droop)][method];
         if let Outcome::Complete { seats: won, .. } = apportion(&input(seats, &votes, method)).unwrap() {
             prop_assert_eq!(won.iter().sum::<u32>(), seats);
@@ -74,4 +74,37 @@ proptest! {
             }
         }
     }
+}
+
+/// A Dutch municipal council election of 2022 with fewer than 19 seats
+/// (Kieswet art. P 8 and P 9), anonymised by the Electoral Council and used
+/// in Abacus's tests (kiesraad/abacus,
+/// backend/apportionment/src/seat_assignment/mod.rs,
+/// `test_with_absolute_majority_of_votes_but_not_seats`, "Actual case from
+/// GR2022"): 15 seats, full seats [7,2,1,1,1], residual seats by largest
+/// remainders to lists 2, 3 and 4, then list 1 (50.4 % of the votes) takes
+/// list 4's seat: [8,3,2,1,1].
+#[test]
+fn municipal_council_2022_absolute_majority() {
+    let Outcome::Complete { seats, steps } = apportion(&input(
+        15,
+        &[2571, 977, 567, 536, 453],
+        Method::DutchCouncil,
+    ))
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(seats, vec![8, 3, 2, 1, 1]);
+    assert!(steps.contains(&vigil_apportion::Step::AbsoluteMajority { from: 3, to: 0 }));
+    // The same rules from 19 seats are highest averages: the 2026 case above.
+    let mut case = input(
+        33,
+        &[8268, 4892, 1851, 2586, 1074, 1852, 1337, 573, 617],
+        Method::DutchCouncil,
+    );
+    case.drawn = vec![8];
+    let Outcome::Complete { seats, .. } = apportion(&case).unwrap() else {
+        panic!()
+    };
+    assert_eq!(seats, vec![13, 7, 2, 4, 1, 3, 2, 0, 1]);
 }
