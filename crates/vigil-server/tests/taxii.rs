@@ -134,6 +134,13 @@ impl World {
             .await
     }
 
+    /// How many objects one page holds (none: the envelope has no `objects`).
+    async fn count(&self, user: &str, path: &str) -> usize {
+        self.get(user, path).await.json()["objects"]
+            .as_array()
+            .map_or(0, Vec::len)
+    }
+
     /// Every object id the user receives, paging through with `limit`.
     async fn all_ids(&self, user: &str, query: &str, limit: u64) -> Vec<String> {
         self.all_versions(user, query, limit)
@@ -518,12 +525,8 @@ async fn protocol_and_tlp(backend: Backend) {
     );
     assert_eq!(
         world
-            .get("berit", &format!("{object_path}?match[version]=all"))
-            .await
-            .json()["objects"]
-            .as_array()
-            .unwrap()
-            .len(),
+            .count("berit", &format!("{object_path}?match[version]=all"))
+            .await,
         2
     );
     assert_eq!(
@@ -545,15 +548,11 @@ async fn protocol_and_tlp(backend: Backend) {
     );
     assert_eq!(
         world
-            .get(
+            .count(
                 "berit",
                 &format!("{}objects/?match[id]={id}", world.collection)
             )
-            .await
-            .json()["objects"]
-            .as_array()
-            .unwrap()
-            .len(),
+            .await,
         1
     );
     assert_eq!(

@@ -144,14 +144,22 @@ fn check_accept(headers: &HeaderMap) -> Result<(), TaxiiError> {
 }
 
 /// Authentication, answered with a TAXII error when it fails.
-async fn authenticate(
-    state: &AppState,
+fn authenticate(
     principal: Result<Principal, ApiError>,
     headers: &HeaderMap,
 ) -> Result<Principal, TaxiiError> {
-    let _ = state;
     check_accept(headers)?;
     Ok(principal?)
+}
+
+/// 404 for an object that does not exist or that the caller may not see
+/// (the two are not told apart).
+fn object_not_found() -> TaxiiError {
+    TaxiiError::new(
+        StatusCode::NOT_FOUND,
+        "Not found",
+        "no such object, or you may not see it",
+    )
 }
 
 pub fn router() -> Router<AppState> {
@@ -207,7 +215,7 @@ async fn discovery(
     principal: Result<Principal, ApiError>,
     headers: HeaderMap,
 ) -> TaxiiResult {
-    let principal = authenticate(&state, principal, &headers).await?;
+    let principal = authenticate(principal, &headers)?;
     let roots: Vec<String> = service::visible_communities(&state.db, &principal)
         .await?
         .iter()
@@ -230,7 +238,7 @@ async fn api_root(
     headers: HeaderMap,
     Path(root): Path<String>,
 ) -> TaxiiResult {
-    let principal = authenticate(&state, principal, &headers).await?;
+    let principal = authenticate(principal, &headers)?;
     let community = service::visible_community(&state.db, &principal, &root).await?;
     let mut body = json!({
         "title": community.title,
@@ -249,7 +257,7 @@ async fn status(
     headers: HeaderMap,
     Path((root, id)): Path<(String, String)>,
 ) -> TaxiiResult {
-    let principal = authenticate(&state, principal, &headers).await?;
+    let principal = authenticate(principal, &headers)?;
     let status = service::status(&state.db, &principal, &root, &id).await?;
     Ok(taxii_json(StatusCode::OK, &json!(status)))
 }
@@ -280,7 +288,7 @@ async fn collections(
     headers: HeaderMap,
     Path(root): Path<String>,
 ) -> TaxiiResult {
-    let principal = authenticate(&state, principal, &headers).await?;
+    let principal = authenticate(principal, &headers)?;
     let list: Vec<Value> = service::visible_collections(&state.db, &principal, &root)
         .await?
         .iter()
@@ -300,7 +308,7 @@ async fn collection(
     headers: HeaderMap,
     Path((root, id)): Path<(String, String)>,
 ) -> TaxiiResult {
-    let principal = authenticate(&state, principal, &headers).await?;
+    let principal = authenticate(principal, &headers)?;
     let (collection, access) =
         service::visible_collection(&state.db, &principal, &root, &id).await?;
     Ok(taxii_json(
@@ -408,7 +416,7 @@ async fn manifest(
     Path((root, id)): Path<(String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> TaxiiResult {
-    let principal = authenticate(&state, principal, &headers).await?;
+    let principal = authenticate(principal, &headers)?;
     let request = read_request(&params, OBJECT_FILTERS)?;
     let page = read_page(&state, &principal, (&root, &id), &request).await?;
     let body = envelope(
@@ -429,7 +437,7 @@ async fn get_objects(
     Path((root, id)): Path<(String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> TaxiiResult {
-    let principal = authenticate(&state, principal, &headers).await?;
+    let principal = authenticate(principal, &headers)?;
     let request = read_request(&params, OBJECT_FILTERS)?;
     let page = read_page(&state, &principal, (&root, &id), &request).await?;
     objects_envelope(&state, &principal, &page).await
@@ -442,16 +450,12 @@ async fn get_object(
     Path((root, id, object)): Path<(String, String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> TaxiiResult {
-    let principal = authenticate(&state, principal, &headers).await?;
+    let principal = authenticate(principal, &headers)?;
     let mut request = read_request(&params, ONE_OBJECT_FILTERS)?;
     request.filter.ids = vec![object];
     let page = read_page(&state, &principal, (&root, &id), &request).await?;
     if page.objects.is_empty() && request.next.is_none() {
-        return Err(TaxiiError::new(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "no such object, or you may not see it",
-        ));
+        return Err(object_not_found());
     }
     objects_envelope(&state, &principal, &page).await
 }
@@ -463,17 +467,13 @@ async fn versions(
     Path((root, id, object)): Path<(String, String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> TaxiiResult {
-    let principal = authenticate(&state, principal, &headers).await?;
+    let principal = authenticate(principal, &headers)?;
     let mut request = read_request(&params, &["spec_version"])?;
     request.filter.ids = vec![object];
     request.filter.versions = super::domain::VersionFilter::All;
     let page = read_page(&state, &principal, (&root, &id), &request).await?;
     if page.objects.is_empty() && request.next.is_none() {
-        return Err(TaxiiError::new(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "no such object, or you may not see it",
-        ));
+        return Err(object_not_found());
     }
     let body = envelope(
         &page,
@@ -493,7 +493,7 @@ async fn delete_object(
     Path((root, id, object)): Path<(String, String, String)>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> TaxiiResult {
-    let principal = authenticate(&state, principal, &headers).await?;
+    let principal = authenticate(principal, &headers)?;
     let request = read_request(&params, ONE_OBJECT_FILTERS)?;
     service::delete_object(
         &state.db,
@@ -513,7 +513,7 @@ async fn add_objects(
     Path((root, id)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> TaxiiResult {
-    let principal = authenticate(&state, principal, &headers).await?;
+    let principal = authenticate(principal, &headers)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -109,6 +109,24 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// The next version with new content, in the same state (edit and update).
+    fn rewritten(
+        self,
+        level: AlertLevel,
+        report: serde_json::Value,
+        related: Vec<serde_json::Value>,
+        now: Timestamp,
+    ) -> Alert {
+        Alert {
+            version: self.version + 1,
+            level,
+            report,
+            related,
+            updated_at: now,
+            ..self
+        }
+    }
+
     /// Changes a draft (stays a draft).
     pub fn edit(
         self,
@@ -118,14 +136,7 @@ impl Alert {
         now: Timestamp,
     ) -> Result<Alert, AlertTransitionError> {
         match self.state {
-            AlertState::Draft => Ok(Alert {
-                version: self.version + 1,
-                level,
-                report,
-                related,
-                updated_at: now,
-                ..self
-            }),
+            AlertState::Draft => Ok(self.rewritten(level, report, related, now)),
             AlertState::Published => Err(AlertTransitionError::AlreadyPublished),
             AlertState::Revoked => Err(AlertTransitionError::Revoked),
         }
@@ -154,14 +165,7 @@ impl Alert {
         now: Timestamp,
     ) -> Result<Alert, AlertTransitionError> {
         match self.state {
-            AlertState::Published => Ok(Alert {
-                version: self.version + 1,
-                level,
-                report,
-                related,
-                updated_at: now,
-                ..self
-            }),
+            AlertState::Published => Ok(self.rewritten(level, report, related, now)),
             AlertState::Draft => Err(AlertTransitionError::NotPublished),
             AlertState::Revoked => Err(AlertTransitionError::Revoked),
         }

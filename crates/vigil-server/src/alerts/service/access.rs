@@ -74,16 +74,30 @@ pub async fn visible_communities(
     Ok(visible)
 }
 
+/// One community with its collections, if the caller may see it.
+async fn community_if_visible(
+    db: &Db,
+    rights: &Rights,
+    id: &str,
+) -> Result<(Community, Vec<Collection>), ApiError> {
+    let community = store::community(db.pool(), id)
+        .await?
+        .filter(|c| c.status == ActiveStatus::Active)
+        .ok_or_else(|| not_found("API root"))?;
+    let collections = store::collections_of(db.pool(), &community.id).await?;
+    if !rights.sees_community(&community.id, &collections) {
+        return Err(not_found("API root"));
+    }
+    Ok((community, collections))
+}
+
 pub async fn visible_community(
     db: &Db,
     principal: &Principal,
     id: &str,
 ) -> Result<Community, ApiError> {
-    visible_communities(db, principal)
-        .await?
-        .into_iter()
-        .find(|c| c.id.as_str() == id)
-        .ok_or_else(|| not_found("API root"))
+    let rights = rights(db, principal).await?;
+    Ok(community_if_visible(db, &rights, id).await?.0)
 }
 
 /// The collections of a community the caller may read or write, with their rights.
@@ -92,10 +106,9 @@ pub async fn visible_collections(
     principal: &Principal,
     community: &str,
 ) -> Result<Vec<(Collection, Access)>, ApiError> {
-    let community = visible_community(db, principal, community).await?;
     let rights = rights(db, principal).await?;
-    Ok(store::collections_of(db.pool(), &community.id)
-        .await?
+    let (_, collections) = community_if_visible(db, &rights, community).await?;
+    Ok(collections
         .into_iter()
         .map(|c| {
             let access = rights.access(&c, principal);

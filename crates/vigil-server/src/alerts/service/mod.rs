@@ -19,7 +19,7 @@ use crate::core::time::Timestamp;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::OnceLock;
-use vigil_stix::{Category, DisarmCatalogue, StixObject, Tlp, TlpProfile};
+use vigil_stix::{DisarmCatalogue, StixObject, Tlp, TlpProfile};
 
 mod access;
 mod administration;

@@ -231,12 +231,13 @@ pub(crate) async fn check_object(
         }
     }
     // A TLP marking-definition is itself public reference data.
-    let tlp = match (
-        object.category(),
-        Tlp::from_marking_definition(&Value::Object(object.json().clone())),
-    ) {
-        (Category::Meta, Some(_)) if object.kind() == "marking-definition" => Tlp::Clear,
-        _ => tlp.unwrap_or(collection.default_tlp),
+    // (Only marking-definitions are looked at: no copy of other objects.)
+    let is_tlp_definition = object.kind() == "marking-definition"
+        && Tlp::from_marking_definition(&Value::Object(object.json().clone())).is_some();
+    let tlp = if is_tlp_definition {
+        Tlp::Clear
+    } else {
+        tlp.unwrap_or(collection.default_tlp)
     };
     let mut audience = Audience::default();
     if let Some(extension) = object
