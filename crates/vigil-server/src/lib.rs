@@ -6,3 +6,4 @@ pub mod alerts;
 pub mod core;
 pub mod demo;
 pub mod pages;
+pub mod web;

@@ -160,6 +160,11 @@ impl DisarmCatalogue {
         self.techniques.get(&id.trim().to_ascii_uppercase())
     }
 
+    /// The technique whose STIX `attack-pattern` id this is.
+    pub fn technique_by_stix_id(&self, stix_id: &str) -> Option<&Technique> {
+        self.techniques.values().find(|t| t.stix_id == stix_id)
+    }
+
     pub fn techniques(&self) -> impl Iterator<Item = &Technique> {
         self.techniques.values()
     }

@@ -62,11 +62,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 }
 
 fn cookie(state: &AppState, value: &str, max_age: u64) -> Result<HeaderValue, ApiError> {
-    let secure = if state.secure_cookies { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    ))
-    .map_err(|e| ApiError::Internal(e.into()))
+    crate::core::auth::cookie_header(SESSION_COOKIE, value, max_age, state.secure_cookies)
 }
 
 /// Logs in with a username and password and sets the session cookie.

@@ -726,6 +726,21 @@ pub async fn alert<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// The alert whose STIX report this is, if the report came from an alert.
+pub async fn alert_by_report<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    report_id: &str,
+) -> Result<Option<Alert>, sqlx::Error> {
+    find_by(
+        executor,
+        (ALERT_COLUMNS, "alerts"),
+        "report_id",
+        report_id,
+        alert_from_row,
+    )
+    .await
+}
+
 /// Alerts of some collections, newest change first.
 pub async fn alerts_in<'e, E: Executor<'e, Database = Any>>(
     executor: E,

@@ -20,14 +20,33 @@ pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
         .map(|info| info.0.ip())
 }
 
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, `Secure` behind https.
+pub fn cookie_header(
+    name: &str,
+    value: &str,
+    max_age: u64,
+    secure: bool,
+) -> Result<axum::http::HeaderValue, ApiError> {
+    let secure = if secure { "; Secure" } else { "" };
+    axum::http::HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .map_err(|e| ApiError::Internal(e.into()))
+}
+
 pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name`.
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(cookie, _)| *cookie == name)
         .map(|(_, value)| value.to_string())
 }
 

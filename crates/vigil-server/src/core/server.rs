@@ -12,7 +12,7 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -179,15 +179,6 @@ pub fn openapi_text() -> String {
     text
 }
 
-async fn home(State(state): State<AppState>) -> Result<Html<String>, ApiError> {
-    let size = state.ledger.size().await?;
-    Ok(Html(crate::pages::home(
-        state.ledger.origin(),
-        &state.ledger.verifier_key(),
-        size,
-    )))
-}
-
 async fn record_metrics(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
@@ -228,7 +219,8 @@ pub fn app(state: AppState, settings: &Settings) -> Router {
     ];
     let mut router = api
         .merge(crate::alerts::taxii::router())
-        .route("/", axum::routing::get(home))
+        .merge(crate::web::router(state.clone()))
+        .route("/", axum::routing::get(crate::web::home))
         .route("/api/openapi.json", axum::routing::get(openapi_json))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(

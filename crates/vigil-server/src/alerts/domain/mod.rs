@@ -10,8 +10,10 @@ use sha2::{Digest, Sha256};
 use vigil_stix::{StixTimestamp, Tlp};
 
 mod alert;
+mod describe;
 mod release;
 pub use alert::*;
+pub use describe::*;
 pub use release::*;
 
 /// A trust community, served as the TAXII API root `/taxii2/<id>/`.

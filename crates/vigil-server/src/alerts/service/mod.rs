@@ -25,12 +25,14 @@ mod access;
 mod administration;
 mod alerting;
 mod disarm;
+mod reading;
 mod release;
 mod sharing;
 pub use access::*;
 pub use administration::*;
 pub use alerting::*;
 pub use disarm::*;
+pub use reading::*;
 pub use release::*;
 pub use sharing::*;
 
