@@ -306,6 +306,148 @@ async fn seed_rapid_alert_system(db: &Db) -> Result<(), ApiError> {
         },
     )
     .await?;
+    seed_history(db, fimi.id.as_str()).await?;
+    Ok(())
+}
+
+/// Information items the contact points shared in the past weeks (over
+/// TAXII, as their tools do), so that the feed and the dashboard have history.
+async fn seed_history(db: &Db, fimi: &str) -> Result<(), ApiError> {
+    use crate::core::time::Timestamp;
+    /// Author, weeks ago, title, DISARM technique, targeted countries, TLP.
+    type Item = (
+        &'static str,
+        u64,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+        &'static str,
+    );
+    const ITEMS: &[Item] = &[
+        (
+            "ee.analyst",
+            9,
+            "New Telegram channels repost foreign state media about Estonian voting machines",
+            "T0085",
+            &["EE"],
+            "amber",
+        ),
+        (
+            "pt.analyst",
+            9,
+            "Recycled 2019 video presented as ballot destruction in Lisbon",
+            "T0087",
+            &["PT"],
+            "green",
+        ),
+        (
+            "eu.analyst",
+            8,
+            "Weekly overview: conspiracy narratives about postal voting across member states",
+            "T0022",
+            &["DE", "FI", "PT"],
+            "green",
+        ),
+        (
+            "ee.analyst",
+            7,
+            "Look-alike news domains registered in bulk",
+            "T0098",
+            &["EE", "LV"],
+            "amber",
+        ),
+        (
+            "pt.analyst",
+            6,
+            "Coordinated reply flooding under the electoral commission's posts",
+            "T0049",
+            &["PT"],
+            "amber",
+        ),
+        (
+            "eu.analyst",
+            5,
+            "Weekly overview: AI-generated images of candidates",
+            "T0086",
+            &["EE", "LT", "PT"],
+            "green",
+        ),
+        (
+            "ee.analyst",
+            4,
+            "Fake persona of a 'former election official' gains followers",
+            "T0097",
+            &["EE"],
+            "amber",
+        ),
+        (
+            "pt.analyst",
+            3,
+            "Distorted turnout figures circulate before the official count",
+            "T0023",
+            &["PT"],
+            "green",
+        ),
+        (
+            "eu.analyst",
+            2,
+            "Weekly overview: paid influencers recruited for a boycott narrative",
+            "T0091",
+            &["LV", "LT"],
+            "amber",
+        ),
+        (
+            "ee.analyst",
+            1,
+            "Image macros claim polling stations move at short notice",
+            "T0086",
+            &["EE"],
+            "green",
+        ),
+        (
+            "pt.analyst",
+            1,
+            "Cloned broadcaster site reappears under a new domain",
+            "T0098",
+            &["PT"],
+            "amber",
+        ),
+    ];
+    for (username, weeks_ago, title, technique, countries, tlp) in ITEMS {
+        let author = principal(db, username).await?;
+        let when = Timestamp::now()
+            .minus(std::time::Duration::from_secs(weeks_ago * 7 * 86_400))
+            .to_string();
+        let marking = Tlp::from_name(tlp)
+            .unwrap_or(Tlp::Amber)
+            .marking_id(TlpProfile::Oasis);
+        let identity = &author.organisation.stix_identity;
+        let mut objects = Vec::new();
+        let mut refs = Vec::new();
+        if let Some(t) = alerts::disarm().technique(technique) {
+            refs.push(Value::from(t.stix_id.clone()));
+        }
+        for country in *countries {
+            let location = json!({"type": "location", "spec_version": "2.1",
+                "id": format!("location--{}", uuid::Uuid::new_v4()), "created": when, "modified": when,
+                "created_by_ref": identity, "country": country, "object_marking_refs": [marking]});
+            refs.push(location["id"].clone());
+            objects.push(location);
+        }
+        objects.push(json!({"type": "report", "spec_version": "2.1",
+            "id": format!("report--{}", uuid::Uuid::new_v4()), "created": when, "modified": when, "published": when,
+            "created_by_ref": identity, "name": title, "report_types": ["threat-report"],
+            "description": "Shared in the weekly information exchange of the Rapid Alert System.",
+            "object_refs": refs, "object_marking_refs": [marking],
+            "extensions": {alerts::ALERT_EXTENSION: {"extension_type": "property-extension", "alert_level": "information"}}}));
+        let status = alerts::add_objects(db, &author, ("eu-ras", fimi), objects).await?;
+        if let Some(failure) = status.failures.first() {
+            return Err(ApiError::Internal(anyhow::anyhow!(
+                "demo history item {title:?} refused: {:?}",
+                failure.message
+            )));
+        }
+    }
     Ok(())
 }
 

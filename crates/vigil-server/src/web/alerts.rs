@@ -271,17 +271,6 @@ impl ReceiptsFragment {
     }
 }
 
-fn extension_list(report: &Value, name: &str) -> Vec<String> {
-    report
-        .pointer(&format!("/extensions/{}/{name}", service::ALERT_EXTENSION))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_string)
-        .collect()
-}
-
 pub async fn report(
     State(state): State<AppState>,
     analyst: Analyst,
@@ -289,13 +278,6 @@ pub async fn report(
     Query(query): Query<DoneQuery>,
 ) -> PageResult {
     let view = service::report_view(&state.db, &state.ledger, &analyst.principal, &id).await?;
-    let (elections, platforms) = match &view.own_alert {
-        Some(alert) => (
-            extension_list(&alert.report, "elections"),
-            extension_list(&alert.report, "platforms"),
-        ),
-        None => (Vec::new(), Vec::new()),
-    };
     let mine = &analyst.principal.organisation.stix_identity;
     let can_react = view.summary.originator_identity != *mine
         && !view.summary.revoked
@@ -309,8 +291,8 @@ pub async fn report(
         ),
         card: Card::of(&view.summary, mine),
         description: view.summary.description.clone(),
-        elections,
-        platforms,
+        elections: view.summary.elections.clone(),
+        platforms: view.summary.platforms.clone(),
         related: view.related,
         versions: view.versions,
         own: view
@@ -379,18 +361,16 @@ impl ComposePage {
 }
 
 async fn writable(state: &AppState, analyst: &Analyst) -> Result<Vec<(String, String)>, WebError> {
-    Ok(
-        service::writable_collections(&state.db, &analyst.principal)
-            .await?
-            .into_iter()
-            .map(|r| {
-                (
-                    format!("{}/{}", r.community.id.as_str(), r.collection.id.as_str()),
-                    format!("{} · {}", r.community.title, r.collection.title),
-                )
-            })
-            .collect(),
-    )
+    Ok(service::writable_collections(&state.db, &analyst.principal)
+        .await?
+        .into_iter()
+        .map(|r| {
+            (
+                format!("{}/{}", r.community.id.as_str(), r.collection.id.as_str()),
+                format!("{} · {}", r.community.title, r.collection.title),
+            )
+        })
+        .collect())
 }
 
 #[derive(Deserialize, Default)]
@@ -504,15 +484,14 @@ pub async fn create(
         disarm,
         &Timestamp::now().to_string(),
     );
-    let alert = match service::create_alert(&state.db, principal, (community, collection), input)
-        .await
-    {
-        Ok(alert) => alert,
-        Err(e) => {
-            let errors = refused(e)?;
-            return invalid(&state, &analyst, form, errors, None).await;
-        }
-    };
+    let alert =
+        match service::create_alert(&state.db, principal, (community, collection), input).await {
+            Ok(alert) => alert,
+            Err(e) => {
+                let errors = refused(e)?;
+                return invalid(&state, &analyst, form, errors, None).await;
+            }
+        };
     finish(&state, &analyst, alert, &form).await
 }
 
@@ -735,19 +714,17 @@ async fn release_targets(
     analyst: &Analyst,
     alert: &Alert,
 ) -> Result<Vec<(String, String)>, WebError> {
-    Ok(
-        service::writable_collections(&state.db, &analyst.principal)
-            .await?
-            .into_iter()
-            .filter(|r| r.collection.id != alert.collection_id)
-            .map(|r| {
-                (
-                    format!("{}/{}", r.community.id.as_str(), r.collection.id.as_str()),
-                    format!("{} · {}", r.community.title, r.collection.title),
-                )
-            })
-            .collect(),
-    )
+    Ok(service::writable_collections(&state.db, &analyst.principal)
+        .await?
+        .into_iter()
+        .filter(|r| r.collection.id != alert.collection_id)
+        .map(|r| {
+            (
+                format!("{}/{}", r.community.id.as_str(), r.collection.id.as_str()),
+                format!("{} · {}", r.community.title, r.collection.title),
+            )
+        })
+        .collect())
 }
 
 pub async fn release_page(

@@ -95,9 +95,7 @@ fn is_domain(text: &str) -> bool {
         && text.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
@@ -331,7 +329,9 @@ impl AlertForm {
             .into_iter()
             .filter(|a| {
                 let (_, login) = account(a);
-                login.is_empty() || login.chars().count() > 100 || login.contains(char::is_whitespace)
+                login.is_empty()
+                    || login.chars().count() > 100
+                    || login.contains(char::is_whitespace)
             })
             .collect();
         check(
@@ -487,8 +487,7 @@ impl AlertForm {
             // Unmarked objects take the report's marking: a new marking is a
             // new version of each of them.
             for object in &mut related {
-                if object.get("object_marking_refs").is_none() && object.get("modified").is_some()
-                {
+                if object.get("object_marking_refs").is_none() && object.get("modified").is_some() {
                     object["modified"] = now.into();
                 }
             }
@@ -611,7 +610,12 @@ mod tests {
     fn a_valid_form_becomes_valid_stix_and_reads_back_the_same() {
         let form = form();
         assert_eq!(form.validate(catalogue()), vec![]);
-        let input = form.to_input("identity--7d1c4b9e-3f2a-4c5d-8e6f-0a1b2c3d4e5f", None, catalogue(), "2029-04-03T08:00:00.000Z");
+        let input = form.to_input(
+            "identity--7d1c4b9e-3f2a-4c5d-8e6f-0a1b2c3d4e5f",
+            None,
+            catalogue(),
+            "2029-04-03T08:00:00.000Z",
+        );
         for object in &input.related {
             vigil_stix::StixObject::parse(object.clone()).unwrap();
         }
@@ -636,12 +640,20 @@ mod tests {
         assert_eq!(back.accounts, "twitter:closure_bot\nplainhandle");
         assert_eq!(back.domains, "fake.example");
         assert_eq!(back.platforms, "Telegram\nX");
-        assert_eq!((back.tlp.as_str(), back.level.as_str()), ("amber", "urgent"));
+        assert_eq!(
+            (back.tlp.as_str(), back.level.as_str()),
+            ("amber", "urgent")
+        );
     }
 
     #[test]
     fn an_edit_keeps_unmanaged_objects_and_the_ids_of_unchanged_ones() {
-        let first = form().to_input("identity--7d1c4b9e-3f2a-4c5d-8e6f-0a1b2c3d4e5f", None, catalogue(), "2029-04-03T08:00:00.000Z");
+        let first = form().to_input(
+            "identity--7d1c4b9e-3f2a-4c5d-8e6f-0a1b2c3d4e5f",
+            None,
+            catalogue(),
+            "2029-04-03T08:00:00.000Z",
+        );
         let mut alert = alert_of(first);
         let indicator = json!({"type": "indicator", "spec_version": "2.1", "id": "indicator--5b9e4c1a-1f4e-4b8e-9d6c-0a1b2c3d4e5f",
             "created": "2029-04-01T00:00:00.000Z", "modified": "2029-04-01T00:00:00.000Z",

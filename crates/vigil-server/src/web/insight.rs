@@ -81,8 +81,8 @@ fn week_of(stix: &str) -> Option<time::Date> {
 pub async fn dashboard(State(state): State<AppState>, analyst: Analyst) -> PageResult {
     let reports = service::reports(&state.db, &analyst.principal).await?;
     let mine = analyst.principal.organisation.stix_identity.clone();
-    let this_week = week_of(&crate::core::time::Timestamp::now().to_string())
-        .unwrap_or(time::Date::MIN);
+    let this_week =
+        week_of(&crate::core::time::Timestamp::now().to_string()).unwrap_or(time::Date::MIN);
     let first_week = this_week - time::Duration::weeks(WEEKS - 1);
     let mut per_week: BTreeMap<time::Date, (u64, u64)> = (0..WEEKS)
         .map(|i| (first_week + time::Duration::weeks(i), (0, 0)))
@@ -119,11 +119,7 @@ pub async fn dashboard(State(state): State<AppState>, analyst: Analyst) -> PageR
     let weeks: Vec<WeekBar> = per_week
         .into_iter()
         .map(|(week, (information, alerts))| WeekBar {
-            label: format!(
-                "{:02}-{:02}",
-                u8::from(week.month()),
-                week.day()
-            ),
+            label: format!("{:02}-{:02}", u8::from(week.month()), week.day()),
             information,
             alerts,
         })

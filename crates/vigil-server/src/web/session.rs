@@ -1,9 +1,9 @@
 //! Signing in and out, and the user's own API tokens.
 use super::*;
+use crate::accounts::api::ClientIp;
 use crate::accounts::domain::{ApiToken, TokenState};
 use crate::accounts::service::AuthError;
 use crate::accounts::store as accounts_store;
-use crate::accounts::api::ClientIp;
 use axum::Form;
 use axum::extract::{Path, Query};
 use serde::Deserialize;

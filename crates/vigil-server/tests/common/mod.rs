@@ -234,8 +234,10 @@ impl Request {
     /// Sends over real HTTP (from a blocking thread, as any client would).
     pub async fn send(self) -> Response {
         tokio::task::spawn_blocking(move || {
+            // Redirects are the response under test (web pages), never followed.
             let agent: ureq::Agent = ureq::Agent::config_builder()
                 .http_status_as_error(false)
+                .max_redirects(0)
                 .build()
                 .into();
             let mut builder = ureq::http::Request::builder()

@@ -73,6 +73,21 @@ pub fn describe_object(object: &Value, disarm: &DisarmCatalogue) -> String {
     label
 }
 
+/// A relationship between objects named by `labels` where known:
+/// `Noon closure hoax uses T0086 Develop Image-Based Content`.
+pub fn describe_relationship(object: &Value, labels: &HashMap<String, String>) -> String {
+    let name = |property: &str| {
+        let id = str_of(object, property).unwrap_or("?");
+        labels.get(id).cloned().unwrap_or_else(|| id.to_string())
+    };
+    format!(
+        "{} {} {}",
+        name("source_ref"),
+        str_of(object, "relationship_type").unwrap_or("related-to"),
+        name("target_ref")
+    )
+}
+
 /// One property that differs between two versions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FieldChange {
@@ -106,12 +121,7 @@ pub fn report_changes(
     let mut fields: Vec<&String> = old.keys().chain(new.keys()).collect();
     fields.sort();
     fields.dedup();
-    let name = |id: &str| {
-        labels
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_string())
-    };
+    let name = |id: &str| labels.get(id).cloned().unwrap_or_else(|| id.to_string());
     let mut changes = Vec::new();
     for field in fields {
         if BOOKKEEPING.contains(&field.as_str()) || old.get(field) == new.get(field) {

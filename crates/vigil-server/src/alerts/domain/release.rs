@@ -231,13 +231,26 @@ pub fn sanitise(
         objects.push(object);
     }
     let new_report_id = format!("report--{}", uuid::Uuid::new_v4());
+    let derived_id = format!("relationship--{}", uuid::Uuid::new_v4());
+    // The copies, the DISARM techniques the report names directly (public
+    // reference objects) and the provenance relationship.
     let mut refs: Vec<Value> = objects
         .iter()
         .filter_map(|o| o.get("id").cloned())
         .collect();
-    if refs.is_empty() {
-        refs.push(identity.into());
-    }
+    refs.extend(
+        report
+            .get("object_refs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|r| {
+                r.as_str()
+                    .is_some_and(|r| r.starts_with("attack-pattern--"))
+            })
+            .cloned(),
+    );
+    refs.push(derived_id.clone().into());
     let mut new_report = json!({
         "type": "report", "spec_version": "2.1", "id": new_report_id,
         "created": now, "modified": now, "published": now,
@@ -246,13 +259,22 @@ pub fn sanitise(
         "report_types": report.get("report_types").cloned().unwrap_or_else(|| json!(["campaign"])),
         "object_refs": refs,
         "object_marking_refs": [marking],
-        "extensions": {alert_extension: {"extension_type": "property-extension", "alert_level": level.as_str()}},
     });
+    // The originator's properties in Vigil's extension (elections,
+    // platforms) travel with the copy; the level is the alert's.
+    let mut own = report
+        .pointer(&format!("/extensions/{alert_extension}"))
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    own.insert("extension_type".into(), "property-extension".into());
+    own.insert("alert_level".into(), level.as_str().into());
+    new_report["extensions"] = json!({ alert_extension: own });
     if let Some(description) = report.get("description") {
         new_report["description"] = description.clone();
     }
     let derived = json!({
-        "type": "relationship", "spec_version": "2.1", "id": format!("relationship--{}", uuid::Uuid::new_v4()),
+        "type": "relationship", "spec_version": "2.1", "id": derived_id,
         "created": now, "modified": now, "created_by_ref": identity,
         "relationship_type": "derived-from", "source_ref": new_report_id, "target_ref": original_report_id,
         "object_marking_refs": [marking],
@@ -335,8 +357,8 @@ mod release_tests {
         assert_eq!(report["object_marking_refs"], json!([green]));
         assert_eq!(
             report["object_refs"].as_array().unwrap().len(),
-            2,
-            "the url and the observed-data that kept it"
+            3,
+            "the url, the observed-data that kept it and the derived-from relationship"
         );
         let observed = derivative
             .objects
@@ -345,6 +367,12 @@ mod release_tests {
             .unwrap();
         assert_eq!(observed["object_refs"].as_array().unwrap().len(), 1);
         let derived = derivative.objects.last().unwrap();
+        assert!(
+            report["object_refs"]
+                .as_array()
+                .unwrap()
+                .contains(&derived["id"])
+        );
         assert_eq!(
             (
                 derived["relationship_type"].as_str(),

@@ -3,7 +3,7 @@
 //! its related objects and versions, full-text search, and the figures of
 //! the dashboard. Everything starts from the caller's rights and the TLP rule.
 use super::*;
-use crate::alerts::domain::{FieldChange, describe_object, report_changes};
+use crate::alerts::domain::{FieldChange, describe_object, describe_relationship, report_changes};
 use crate::core::ids::AlertId;
 use std::collections::HashMap;
 
@@ -22,7 +22,8 @@ pub async fn readable_collections(
 ) -> Result<Vec<Readable>, ApiError> {
     let mut readable = Vec::new();
     for community in visible_communities(db, principal).await? {
-        for (collection, access) in visible_collections(db, principal, community.id.as_str()).await?
+        for (collection, access) in
+            visible_collections(db, principal, community.id.as_str()).await?
         {
             let Ok(viewer) = viewer(principal, &access) else {
                 continue;
@@ -102,6 +103,9 @@ pub struct ReportSummary {
     pub acknowledged_by: Vec<String>,
     /// The report this one was released from (a sanitised derivative).
     pub derived_from: Option<String>,
+    /// Targeted elections and the platforms or channels concerned.
+    pub elections: Vec<String>,
+    pub platforms: Vec<String>,
 }
 
 impl ReportSummary {
@@ -129,6 +133,18 @@ fn text(value: &Value, property: &str) -> String {
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
+}
+
+/// A list property of Vigil's alert extension.
+fn extension_list(report: &Value, name: &str) -> Vec<String> {
+    report
+        .pointer(&format!("/extensions/{ALERT_EXTENSION}/{name}"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
 }
 
 fn refs_of(report: &Value) -> Vec<String> {
@@ -279,6 +295,8 @@ async fn summarise(
         countries,
         acknowledged_by,
         derived_from,
+        elections: extension_list(&report, "elections"),
+        platforms: extension_list(&report, "platforms"),
     };
     Ok((summary, related))
 }
@@ -429,25 +447,33 @@ pub async fn report_view(
         };
         let mut names = Names::default();
         let (summary, related_stored) = summarise(db, &readable, latest, &mut names).await?;
+        // Labels first (techniques and objects), then relationships named by them.
         let mut labels: HashMap<String, String> = HashMap::new();
-        let related: Vec<RelatedObject> = related_stored
-            .iter()
-            .map(|object| {
-                let label = describe_object(&json_of(object), disarm());
-                labels.insert(object.stix_id.clone(), label.clone());
-                RelatedObject {
-                    id: object.stix_id.clone(),
-                    kind: object.stix_type.clone(),
-                    label,
-                    tlp: object.tlp,
-                }
-            })
-            .collect();
         for technique in &summary.techniques {
             if let Some(t) = disarm().technique(&technique.id) {
                 labels.insert(t.stix_id.clone(), format!("{} {}", t.id, t.name));
             }
         }
+        let values: Vec<Value> = related_stored.iter().map(json_of).collect();
+        for (object, value) in related_stored.iter().zip(&values) {
+            if object.stix_type != "relationship" {
+                labels.insert(object.stix_id.clone(), describe_object(value, disarm()));
+            }
+        }
+        let related: Vec<RelatedObject> = related_stored
+            .iter()
+            .zip(&values)
+            .map(|(object, value)| RelatedObject {
+                id: object.stix_id.clone(),
+                kind: object.stix_type.clone(),
+                label: if object.stix_type == "relationship" {
+                    describe_relationship(value, &labels)
+                } else {
+                    labels.get(&object.stix_id).cloned().unwrap_or_default()
+                },
+                tlp: object.tlp,
+            })
+            .collect();
         let mut history = Vec::with_capacity(versions.len());
         let mut previous: Option<Value> = None;
         for version in &versions {
@@ -481,19 +507,16 @@ pub async fn report_view(
             None => Vec::new(),
         };
         let mine = &principal.organisation.stix_identity;
-        let acknowledged_at = store::objects_mentioning(
-            db.pool(),
-            &readable.collection.id,
-            "sighting",
-            report_id,
-        )
-        .await?
-        .into_iter()
-        .find(|s| {
-            let value = json_of(s);
-            text(&value, "created_by_ref") == *mine && text(&value, "sighting_of_ref") == report_id
-        })
-        .map(|s| s.date_added);
+        let acknowledged_at =
+            store::objects_mentioning(db.pool(), &readable.collection.id, "sighting", report_id)
+                .await?
+                .into_iter()
+                .find(|s| {
+                    let value = json_of(s);
+                    text(&value, "created_by_ref") == *mine
+                        && text(&value, "sighting_of_ref") == report_id
+                })
+                .map(|s| s.date_added);
         let mut opinions = Vec::new();
         let mut my_opinion = None;
         for stored in
