@@ -387,6 +387,41 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
     .await;
     screenshots(&estonia, "05-report-acknowledged").await;
 
+    // Estonia publishes an update; the page shows what changed.
+    click(&estonia, "a[href$='/edit']").await;
+    let updated_title = format!("{title} (second wave)");
+    fill(&estonia, "title", &updated_title).await;
+    fill(
+        &estonia,
+        "domains",
+        "mirror-news.example\nmirror-news-2.example",
+    )
+    .await;
+    click(&estonia, "button[name=action][value=update]").await;
+    estonia
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("table.diff"))
+        .await
+        .unwrap();
+    let diff = estonia
+        .find(Locator::Css("table.diff"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        diff.contains(&updated_title) && diff.contains("mirror-news-2.example"),
+        "{diff}"
+    );
+    assert_eq!(
+        estonia.current_url().await.unwrap().path(),
+        format!("/reports/{report_id}"),
+        "an update is a new version of the same report"
+    );
+    screenshots(&estonia, "05b-report-updated").await;
+
     // Estonia releases a sanitised version to the fact-checkers.
     click(&estonia, "a[href$='/release']").await;
     estonia
@@ -453,7 +488,7 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
     let mut released_link = None;
     for card in cards {
         let text = card.text().await.unwrap();
-        if text.contains(title) {
+        if text.contains(&updated_title) {
             assert!(text.contains("released version") && text.contains("TLP:GREEN"));
             released_link = Some(
                 card.find(Locator::Css("h3 a"))
