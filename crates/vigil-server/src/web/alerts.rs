@@ -363,13 +363,8 @@ impl ComposePage {
 async fn writable(state: &AppState, analyst: &Analyst) -> Result<Vec<(String, String)>, WebError> {
     Ok(service::writable_collections(&state.db, &analyst.principal)
         .await?
-        .into_iter()
-        .map(|r| {
-            (
-                format!("{}/{}", r.community.id.as_str(), r.collection.id.as_str()),
-                format!("{} · {}", r.community.title, r.collection.title),
-            )
-        })
+        .iter()
+        .map(option)
         .collect())
 }
 
@@ -495,17 +490,31 @@ pub async fn create(
     finish(&state, &analyst, alert, &form).await
 }
 
+/// The alert's report page with a confirmation.
+fn to_report(alert: &Alert, done: &str) -> Response {
+    Redirect::to(&format!("/reports/{}?done={done}", alert.report_id)).into_response()
+}
+
+/// A collection as a form option: `community/collection` and its name.
+fn option(readable: &service::Readable) -> (String, String) {
+    (
+        format!(
+            "{}/{}",
+            readable.community.id.as_str(),
+            readable.collection.id.as_str()
+        ),
+        format!(
+            "{} · {}",
+            readable.community.title, readable.collection.title
+        ),
+    )
+}
+
 /// Publishes when asked to, then shows where the alert now is.
 async fn finish(state: &AppState, analyst: &Analyst, alert: Alert, form: &AlertForm) -> PageResult {
     if form.action == "publish" && alert.state == AlertState::Draft {
         match service::publish_alert(&state.db, &analyst.principal, alert.id.as_str()).await {
-            Ok(published) => {
-                return Ok(Redirect::to(&format!(
-                    "/reports/{}?done=published",
-                    published.report_id
-                ))
-                .into_response());
-            }
+            Ok(published) => return Ok(to_report(&published, "published")),
             Err(e) => {
                 let errors = refused(e)?;
                 return invalid(state, analyst, form.clone(), errors, Some(&alert)).await;
@@ -516,7 +525,7 @@ async fn finish(state: &AppState, analyst: &Analyst, alert: Alert, form: &AlertF
         AlertState::Draft => {
             Redirect::to(&format!("/alerts/{}/edit?done=draft", alert.id.as_str()))
         }
-        _ => Redirect::to(&format!("/reports/{}?done=updated", alert.report_id)),
+        _ => return Ok(to_report(&alert, "updated")),
     }
     .into_response())
 }
@@ -537,12 +546,7 @@ async fn own_alert(
     let (value, title) = readable
         .iter()
         .find(|r| r.collection.id == alert.collection_id)
-        .map(|r| {
-            (
-                format!("{}/{}", r.community.id.as_str(), r.collection.id.as_str()),
-                format!("{} · {}", r.community.title, r.collection.title),
-            )
-        })
+        .map(option)
         .unwrap_or_default();
     Ok((alert, value, title))
 }
@@ -601,17 +605,6 @@ pub async fn save(
     finish(&state, &analyst, next, &form).await
 }
 
-pub async fn publish(
-    State(state): State<AppState>,
-    analyst: Analyst,
-    Path(id): Path<String>,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult {
-    check_csrf(&analyst.csrf, &form.csrf)?;
-    let alert = service::publish_alert(&state.db, &analyst.principal, &id).await?;
-    Ok(Redirect::to(&format!("/reports/{}?done=published", alert.report_id)).into_response())
-}
-
 pub async fn revoke(
     State(state): State<AppState>,
     analyst: Analyst,
@@ -620,7 +613,7 @@ pub async fn revoke(
 ) -> PageResult {
     check_csrf(&analyst.csrf, &form.csrf)?;
     let alert = service::revoke_alert(&state.db, &analyst.principal, &id).await?;
-    Ok(Redirect::to(&format!("/reports/{}?done=revoked", alert.report_id)).into_response())
+    Ok(to_report(&alert, "revoked"))
 }
 
 pub async fn acknowledge(
@@ -632,7 +625,7 @@ pub async fn acknowledge(
     check_csrf(&analyst.csrf, &form.csrf)?;
     service::acknowledge_alert(&state.db, &analyst.principal, &id).await?;
     let alert = service::alert(&state.db, &analyst.principal, &id).await?;
-    Ok(Redirect::to(&format!("/reports/{}?done=acknowledged", alert.report_id)).into_response())
+    Ok(to_report(&alert, "acknowledged"))
 }
 
 #[derive(Deserialize)]
@@ -662,7 +655,7 @@ pub async fn opinion(
     )
     .await?;
     let alert = service::alert(&state.db, &analyst.principal, &id).await?;
-    Ok(Redirect::to(&format!("/reports/{}?done=opinion", alert.report_id)).into_response())
+    Ok(to_report(&alert, "opinion"))
 }
 
 // ---------- onward release ----------
@@ -716,14 +709,9 @@ async fn release_targets(
 ) -> Result<Vec<(String, String)>, WebError> {
     Ok(service::writable_collections(&state.db, &analyst.principal)
         .await?
-        .into_iter()
+        .iter()
         .filter(|r| r.collection.id != alert.collection_id)
-        .map(|r| {
-            (
-                format!("{}/{}", r.community.id.as_str(), r.collection.id.as_str()),
-                format!("{} · {}", r.community.title, r.collection.title),
-            )
-        })
+        .map(option)
         .collect())
 }
 
@@ -836,5 +824,5 @@ pub async fn release(
     })?;
     service::release_alert(&state.db, &analyst.principal, &id, &target).await?;
     let alert = service::alert(&state.db, &analyst.principal, &id).await?;
-    Ok(Redirect::to(&format!("/reports/{}?done=released", alert.report_id)).into_response())
+    Ok(to_report(&alert, "released"))
 }

@@ -37,7 +37,6 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/reports/{id}/receipts", get(alerts::receipts))
         .route("/alerts/new", get(alerts::compose).post(alerts::create))
         .route("/alerts/{id}/edit", get(alerts::edit).post(alerts::save))
-        .route("/alerts/{id}/publish", post(alerts::publish))
         .route("/alerts/{id}/revoke", post(alerts::revoke))
         .route("/alerts/{id}/acknowledge", post(alerts::acknowledge))
         .route("/alerts/{id}/opinion", post(alerts::opinion))
