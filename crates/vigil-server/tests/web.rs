@@ -123,12 +123,7 @@ async fn login(client: &Client, base: &str, username: &str) {
         .click()
         .await
         .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("h1"))
-        .await
-        .unwrap();
+    wait_for(client, Locator::Css("h1")).await;
     assert!(
         client
             .current_url()
@@ -144,6 +139,26 @@ async fn fill(client: &Client, id: &str, text: &str) {
     let field = client.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
     field.send_keys(text).await.unwrap();
+}
+
+/// The element, once it is there (at most 15 seconds).
+async fn wait_for(client: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(locator)
+        .await
+        .unwrap_or_else(|e| panic!("waiting for {locator:?}: {e}"))
+}
+
+async fn select(client: &Client, id: &str, value: &str) {
+    client
+        .find(Locator::Id(id))
+        .await
+        .unwrap()
+        .select_by_value(value)
+        .await
+        .unwrap();
 }
 
 async fn page(client: &Client) -> String {
@@ -221,24 +236,14 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
     fill(&estonia, "username", "ee.analyst").await;
     fill(&estonia, "password", "wrong password").await;
     click(&estonia, "form.stack button[type=submit]").await;
-    estonia
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("login-error"))
-        .await
-        .unwrap();
+    wait_for(&estonia, Locator::Id("login-error")).await;
     assert!(page(&estonia).await.contains("wrong username or password"));
 
     login(&estonia, &base, "ee.analyst").await;
     login(&portugal, &base, "pt.analyst").await;
     login(&outsider, &base, "regulator").await;
     // Portugal watches its feed from now on, without reloading.
-    portugal
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("#live-status.connected"))
-        .await
-        .unwrap();
+    wait_for(&portugal, Locator::Css("#live-status.connected")).await;
     screenshots(&portugal, "02-feed").await;
 
     // Estonia composes: first with a mistake, which is named while
@@ -264,30 +269,14 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
     )
     .await;
     fill(&estonia, "domains", "mirror-news.example").await;
-    estonia
-        .find(Locator::Id("level"))
-        .await
-        .unwrap()
-        .select_by_value("urgent")
-        .await
-        .unwrap();
-    estonia
-        .find(Locator::Id("tlp"))
-        .await
-        .unwrap()
-        .select_by_value("amber")
-        .await
-        .unwrap();
+    select(&estonia, "level", "urgent").await;
+    select(&estonia, "tlp", "amber").await;
     // Two DISARM techniques from the picker, by id and by name.
     for (query, id) in [("T0086", "T0086"), ("inauthentic news", "T0098")] {
         fill(&estonia, "technique-search", query).await;
         let button = format!("#technique-results button[data-technique='{id}']");
-        estonia
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(&button))
+        wait_for(&estonia, Locator::Css(&button))
             .await
-            .unwrap()
             .click()
             .await
             .unwrap();
@@ -302,12 +291,7 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
         .unwrap();
     assert_eq!(chosen, "T0086, T0098");
     click(&estonia, "button[name=action][value=publish]").await;
-    estonia
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("error-summary"))
-        .await
-        .unwrap();
+    wait_for(&estonia, Locator::Id("error-summary")).await;
     let invalid = page(&estonia).await;
     assert!(invalid.contains("use two-letter country codes (ISO 3166-1), not: LATVIA"));
     for typed in [
@@ -321,12 +305,7 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
     screenshots(&estonia, "03-compose-invalid").await;
     fill(&estonia, "countries", "EE, LV").await;
     click(&estonia, "button[name=action][value=publish]").await;
-    estonia
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("article.report"))
-        .await
-        .unwrap();
+    wait_for(&estonia, Locator::Css("article.report")).await;
     let url = estonia.current_url().await.unwrap();
     let report_id = url
         .path()
@@ -363,21 +342,12 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
 
     // Portugal opens and acknowledges it.
     click(&portugal, &format!("{card} h3 a")).await;
-    portugal
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("acknowledge"))
+    wait_for(&portugal, Locator::Id("acknowledge"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
-    portugal
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("acknowledged"))
-        .await
-        .unwrap();
+    wait_for(&portugal, Locator::Id("acknowledged")).await;
 
     // Estonia's report page shows the acknowledgement as it happens.
     eventually("Portugal's acknowledgement on Estonia's page", || async {
@@ -398,12 +368,7 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
     )
     .await;
     click(&estonia, "button[name=action][value=update]").await;
-    estonia
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("table.diff"))
-        .await
-        .unwrap();
+    wait_for(&estonia, Locator::Css("table.diff")).await;
     let diff = estonia
         .find(Locator::Css("table.diff"))
         .await
@@ -424,12 +389,7 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
 
     // Estonia releases a sanitised version to the fact-checkers.
     click(&estonia, "a[href$='/release']").await;
-    estonia
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("target"))
-        .await
-        .unwrap();
+    wait_for(&estonia, Locator::Id("target")).await;
     let released_collection = vigil_server::alerts::store::collections_of(
         app.db.pool(),
         &vigil_server::alerts::domain::CommunityId::parse("fact-check").unwrap(),
@@ -439,27 +399,16 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
     .into_iter()
     .find(|c| c.alias.as_deref() == Some("released"))
     .unwrap();
-    estonia
-        .find(Locator::Id("target"))
-        .await
-        .unwrap()
-        .select_by_value(&format!("fact-check/{}", released_collection.id.as_str()))
-        .await
-        .unwrap();
-    estonia
-        .find(Locator::Id("release-tlp"))
-        .await
-        .unwrap()
-        .select_by_value("green")
-        .await
-        .unwrap();
+    select(
+        &estonia,
+        "target",
+        &format!("fact-check/{}", released_collection.id.as_str()),
+    )
+    .await;
+    select(&estonia, "release-tlp", "green").await;
     click(&estonia, "form.inline-form button[type=submit]").await;
-    let removed = estonia
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("removed"))
+    let removed = wait_for(&estonia, Locator::Id("removed"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -470,12 +419,7 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
     assert!(removed.contains("personal data: an account"), "{removed}");
     screenshots(&estonia, "06-release-preview").await;
     click(&estonia, "#confirm-release").await;
-    estonia
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("p.flash"))
-        .await
-        .unwrap();
+    wait_for(&estonia, Locator::Css("p.flash")).await;
     assert!(page(&estonia).await.contains("Released"));
 
     // The fact-checker sees the released version, without the accounts.
@@ -508,12 +452,7 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
         .goto(&format!("{base}{released_link}"))
         .await
         .unwrap();
-    checker
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("related"))
-        .await
-        .unwrap();
+    wait_for(&checker, Locator::Id("related")).await;
     let released = page(&checker).await;
     assert!(released.contains("mirror-news.example"));
     assert!(!released.contains("leak_channel_ee") && !released.contains("amplifier_01"));
@@ -530,12 +469,7 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
     // not after a reload, not by its address.
     assert!(outsider.find(Locator::Css(&card)).await.is_err());
     outsider.refresh().await.unwrap();
-    outsider
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("feed"))
-        .await
-        .unwrap();
+    wait_for(&outsider, Locator::Id("feed")).await;
     assert!(!page(&outsider).await.contains(title));
     outsider
         .goto(&format!("{base}/reports/{report_id}"))
@@ -547,12 +481,7 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
 
     // The other main pages, for the record.
     estonia.goto(&format!("{base}/dashboard")).await.unwrap();
-    estonia
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("svg.chart"))
-        .await
-        .unwrap();
+    wait_for(&estonia, Locator::Css("svg.chart")).await;
     screenshots(&estonia, "09-dashboard").await;
     estonia
         .goto(&format!("{base}/search?q=telegram"))
@@ -734,10 +663,6 @@ async fn pages_enforce_sign_in_csrf_escaping_and_security_headers() {
             ("csrf", csrf),
         ])
     };
-    let before = vigil_server::alerts::store::alert_by_report(app.db.pool(), "none")
-        .await
-        .unwrap();
-    assert!(before.is_none());
     // Without the token: refused, nothing stored.
     let count = || async {
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM alerts")

@@ -4,15 +4,15 @@ use super::domain::{ApiToken, Organisation, ROLE_CATALOGUE, User};
 use super::service::{self, NewOrganisation, NewUser, OrganisationChanges, Principal, UserChanges};
 use super::store;
 use crate::core::audit::{self, AuditEntry};
-use crate::core::auth::{Administrator, SESSION_COOKIE, client_ip, session_cookie};
+use crate::core::auth::{Administrator, client_ip, session_cookie};
 use crate::core::error::{ApiError, ApiJson, ErrorBody, FieldError};
 use crate::core::state::AppState;
 use crate::core::time::parse_duration;
 use axum::Json;
 use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::header::SET_COOKIE;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -61,10 +61,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-fn cookie(state: &AppState, value: &str, max_age: u64) -> Result<HeaderValue, ApiError> {
-    crate::core::auth::cookie_header(SESSION_COOKIE, value, max_age, state.secure_cookies)
-}
-
 /// Logs in with a username and password and sets the session cookie.
 #[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -83,7 +79,11 @@ async fn login(
     .into_response();
     response.headers_mut().insert(
         SET_COOKIE,
-        cookie(&state, &secret, service::SESSION_LIFETIME.as_secs())?,
+        crate::core::auth::session_set_cookie(
+            &state,
+            &secret,
+            service::SESSION_LIFETIME.as_secs(),
+        )?,
     );
     Ok(response)
 }
@@ -99,9 +99,10 @@ async fn logout(
         service::logout(&state.db, &principal, &secret).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert(SET_COOKIE, cookie(&state, "", 0)?);
+    response.headers_mut().insert(
+        SET_COOKIE,
+        crate::core::auth::session_set_cookie(&state, "", 0)?,
+    );
     Ok(response)
 }
 

@@ -34,6 +34,15 @@ pub fn cookie_header(
     .map_err(|e| ApiError::Internal(e.into()))
 }
 
+/// The `Set-Cookie` value of a web session (empty value, age 0: sign-out).
+pub fn session_set_cookie(
+    state: &AppState,
+    secret: &str,
+    max_age: u64,
+) -> Result<axum::http::HeaderValue, ApiError> {
+    cookie_header(SESSION_COOKIE, secret, max_age, state.secure_cookies)
+}
+
 pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
     cookie_value(headers, SESSION_COOKIE)
 }

@@ -34,16 +34,6 @@ pub struct Card {
     pub awaiting_me: bool,
 }
 
-pub fn tlp_class(tlp: Tlp) -> &'static str {
-    match tlp {
-        Tlp::Clear => "tlp-clear",
-        Tlp::Green => "tlp-green",
-        Tlp::Amber => "tlp-amber",
-        Tlp::AmberStrict => "tlp-amber-strict",
-        Tlp::Red => "tlp-red",
-    }
-}
-
 impl Card {
     pub fn of(report: &ReportSummary, my_identity: &str) -> Card {
         let mut excerpt: String = report.description.chars().take(280).collect();
@@ -59,7 +49,7 @@ impl Card {
             },
             excerpt,
             level: report.level.as_str(),
-            tlp_class: tlp_class(report.tlp),
+            tlp_class: tlp_class(&report.tlp),
             tlp_name: report.tlp.name(),
             originator: report.originator.clone(),
             published: report.published_short(),
@@ -127,12 +117,14 @@ fn filter_query(filter: &FeedFilter) -> String {
 
 const FEED_LIMIT: usize = 200;
 
+/// The reports in these collections, and the cards of those the filter selects.
 async fn cards(
     state: &AppState,
     analyst: &Analyst,
+    readable: &[service::Readable],
     filter: &FeedFilter,
 ) -> Result<(Vec<ReportSummary>, Vec<Card>, usize), WebError> {
-    let reports = service::reports(&state.db, &analyst.principal).await?;
+    let reports = service::reports(&state.db, readable).await?;
     let mine = &analyst.principal.organisation.stix_identity;
     let selected: Vec<&ReportSummary> = reports.iter().filter(|r| filter.matches(r)).collect();
     let total = selected.len();
@@ -149,10 +141,11 @@ pub async fn feed(
     analyst: Analyst,
     Query(filter): Query<FeedFilter>,
 ) -> PageResult {
-    let (reports, cards, total) = cards(&state, &analyst, &filter).await?;
+    let readable = service::readable_collections(&state.db, &analyst.principal).await?;
+    let (reports, cards, total) = cards(&state, &analyst, &readable, &filter).await?;
     let mut communities: Vec<(String, String)> = Vec::new();
     let mut collections: Vec<(String, String)> = Vec::new();
-    for readable in service::readable_collections(&state.db, &analyst.principal).await? {
+    for readable in &readable {
         let community = (
             readable.community.id.as_str().to_string(),
             readable.community.title.clone(),
@@ -210,7 +203,8 @@ pub async fn feed_items(
     analyst: Analyst,
     Query(filter): Query<FeedFilter>,
 ) -> PageResult {
-    let (_, cards, total) = cards(&state, &analyst, &filter).await?;
+    let readable = service::readable_collections(&state.db, &analyst.principal).await?;
+    let (_, cards, total) = cards(&state, &analyst, &readable, &filter).await?;
     let mut response = render(&FeedItems { cards, total });
     response
         .headers_mut()
@@ -231,6 +225,7 @@ struct ReportPage {
     /// The caller's organisation raised it: (alert id, state, version).
     own: Option<(String, &'static str)>,
     receipts: Vec<Receipt>,
+    acknowledged: usize,
     /// The alert the caller may react to.
     alert_id: Option<String>,
     acknowledged_at: Option<String>,
@@ -239,36 +234,19 @@ struct ReportPage {
     derived_from: Option<String>,
 }
 
-impl ReportPage {
-    fn tlp_of(&self, object: &RelatedObject) -> &'static str {
-        tlp_class(object.tlp)
-    }
-
-    fn tlp_name_of(&self, object: &RelatedObject) -> &'static str {
-        object.tlp.name()
-    }
-
-    fn acknowledged_count(&self) -> usize {
-        self.receipts
-            .iter()
-            .filter(|r| r.acknowledged_at.is_some())
-            .count()
-    }
-}
-
 #[derive(Template)]
 #[template(path = "receipts.html")]
 struct ReceiptsFragment {
     receipts: Vec<Receipt>,
+    acknowledged: usize,
 }
 
-impl ReceiptsFragment {
-    fn acknowledged_count(&self) -> usize {
-        self.receipts
-            .iter()
-            .filter(|r| r.acknowledged_at.is_some())
-            .count()
-    }
+/// How many receiving organisations have acknowledged.
+fn acknowledged(receipts: &[Receipt]) -> usize {
+    receipts
+        .iter()
+        .filter(|r| r.acknowledged_at.is_some())
+        .count()
 }
 
 pub async fn report(
@@ -299,6 +277,7 @@ pub async fn report(
             .own_alert
             .as_ref()
             .map(|a| (a.id.as_str().to_string(), a.state.as_str())),
+        acknowledged: acknowledged(&view.receipts),
         receipts: view.receipts,
         alert_id: view
             .alert_id
@@ -317,9 +296,10 @@ pub async fn receipts(
     analyst: Analyst,
     Path(id): Path<String>,
 ) -> PageResult {
-    let view = service::report_view(&state.db, &state.ledger, &analyst.principal, &id).await?;
+    let receipts = service::report_receipts(&state.db, &analyst.principal, &id).await?;
     let mut response = render(&ReceiptsFragment {
-        receipts: view.receipts,
+        acknowledged: acknowledged(&receipts),
+        receipts,
     });
     response
         .headers_mut()
@@ -750,7 +730,7 @@ pub async fn release_page(
                             .map(|(_, l)| l.clone())
                             .unwrap_or_default(),
                         tlp_name: tlp.name(),
-                        tlp_class: tlp_class(tlp),
+                        tlp_class: tlp_class(&tlp),
                         kept: derivative
                             .objects
                             .iter()

@@ -4,7 +4,7 @@
 //! every object the form does not manage (indicators, threat actors, notes…)
 //! and the ids of those it does, so versions stay comparable.
 use crate::alerts::domain::{Alert, AlertLevel};
-use crate::alerts::service::{ALERT_EXTENSION, AlertInput};
+use crate::alerts::service::{ALERT_EXTENSION, AlertInput, extension_list};
 use crate::core::error::FieldError;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -167,20 +167,7 @@ impl AlertForm {
         let related = &alert.related;
         let campaign = first_campaign(related);
         let of_type = |kind: &'static str| of_kind(related, kind);
-        let extension = report
-            .pointer(&format!("/extensions/{ALERT_EXTENSION}"))
-            .cloned()
-            .unwrap_or_default();
-        let list = |name: &str| -> String {
-            extension
-                .get(name)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
+        let list = |name: &str| extension_list(report, name).join("\n");
         let mut techniques: Vec<String> = Vec::new();
         let referenced = report
             .get("object_refs")
@@ -351,12 +338,10 @@ impl AlertForm {
             bad.is_empty(),
             format!("not a DISARM technique: {}", bad.join(", ")),
         );
-        for field in ["elections", "platforms"] {
-            let text = if field == "elections" {
-                &self.elections
-            } else {
-                &self.platforms
-            };
+        for (field, text) in [
+            ("elections", &self.elections),
+            ("platforms", &self.platforms),
+        ] {
             check(
                 field,
                 lines(text).iter().all(|l| l.chars().count() <= 200),

@@ -1,5 +1,5 @@
 //! Search across everything the user may see, and the dashboard.
-use super::alerts::{Card, awaiting, tlp_class};
+use super::alerts::{Card, awaiting};
 use super::chart::{WeekBar, weekly_bars};
 use super::*;
 use crate::alerts::domain::AlertLevel;
@@ -15,16 +15,6 @@ struct SearchPage {
     q: String,
     hits: Vec<SearchHit>,
     searched: bool,
-}
-
-impl SearchPage {
-    fn tlp_of(&self, hit: &SearchHit) -> &'static str {
-        tlp_class(hit.tlp)
-    }
-
-    fn tlp_name_of(&self, hit: &SearchHit) -> &'static str {
-        hit.tlp.name()
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -79,7 +69,8 @@ fn week_of(stix: &str) -> Option<time::Date> {
 }
 
 pub async fn dashboard(State(state): State<AppState>, analyst: Analyst) -> PageResult {
-    let reports = service::reports(&state.db, &analyst.principal).await?;
+    let readable = service::readable_collections(&state.db, &analyst.principal).await?;
+    let reports = service::reports(&state.db, &readable).await?;
     let mine = analyst.principal.organisation.stix_identity.clone();
     let this_week =
         week_of(&crate::core::time::Timestamp::now().to_string()).unwrap_or(time::Date::MIN);

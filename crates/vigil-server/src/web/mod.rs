@@ -11,7 +11,7 @@ mod session;
 
 use crate::accounts::service::{self as accounts, Principal};
 use crate::alerts::domain::hmac;
-use crate::core::auth::{cookie_header, cookie_value, session_cookie};
+use crate::core::auth::{cookie_value, session_cookie, session_set_cookie};
 use crate::core::error::{ApiError, FieldError};
 use crate::core::state::AppState;
 use askama::Template;
@@ -113,6 +113,18 @@ fn flash_message(done: &str) -> Option<&'static str> {
         "token-revoked" => "Token revoked.",
         _ => return None,
     })
+}
+
+/// The CSS class of a TLP badge (templates call it by path).
+pub fn tlp_class(tlp: &vigil_stix::Tlp) -> &'static str {
+    use vigil_stix::Tlp;
+    match tlp {
+        Tlp::Clear => "tlp-clear",
+        Tlp::Green => "tlp-green",
+        Tlp::Amber => "tlp-amber",
+        Tlp::AmberStrict => "tlp-amber-strict",
+        Tlp::Red => "tlp-red",
+    }
 }
 
 /// Renders a template, or a plain error if rendering fails.
@@ -332,19 +344,6 @@ pub fn local_path(next: &str) -> &str {
 
 pub fn set_cookie(response: &mut Response, value: HeaderValue) {
     response.headers_mut().append(header::SET_COOKIE, value);
-}
-
-pub fn session_cookie_value(
-    state: &AppState,
-    secret: &str,
-    max_age: u64,
-) -> Result<HeaderValue, ApiError> {
-    cookie_header(
-        crate::core::auth::SESSION_COOKIE,
-        secret,
-        max_age,
-        state.secure_cookies,
-    )
 }
 
 // ---------- static files ----------

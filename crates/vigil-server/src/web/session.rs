@@ -57,7 +57,7 @@ pub async fn login(
             let mut response = Redirect::to(&next).into_response();
             set_cookie(
                 &mut response,
-                session_cookie_value(&state, &secret, accounts::SESSION_LIFETIME.as_secs())?,
+                session_set_cookie(&state, &secret, accounts::SESSION_LIFETIME.as_secs())?,
             );
             Ok(response)
         }
@@ -95,7 +95,7 @@ pub async fn logout(
         accounts::logout(&state.db, &analyst.principal, &secret).await?;
     }
     let mut response = Redirect::to("/login").into_response();
-    set_cookie(&mut response, session_cookie_value(&state, "", 0)?);
+    set_cookie(&mut response, session_set_cookie(&state, "", 0)?);
     Ok(response)
 }
 

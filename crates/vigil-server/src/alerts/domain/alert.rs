@@ -185,6 +185,24 @@ impl Alert {
     }
 }
 
+/// Vigil's alert extension (`extension`) of a report: the originator's
+/// properties in it (elections, platforms…) kept, the level set.
+pub fn alert_extension(
+    report: &serde_json::Value,
+    extension: &str,
+    level: AlertLevel,
+) -> serde_json::Value {
+    let mut own = report
+        .get("extensions")
+        .and_then(|e| e.get(extension))
+        .and_then(serde_json::Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    own.insert("extension_type".into(), "property-extension".into());
+    own.insert("alert_level".into(), level.as_str().into());
+    serde_json::Value::Object(own)
+}
+
 /// A STIX `opinion` value (STIX 2.1 §4.13 opinion-enum).
 pub const OPINIONS: [&str; 5] = [
     "strongly-disagree",

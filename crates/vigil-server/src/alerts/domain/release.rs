@@ -1,4 +1,5 @@
 //! Onward release: the sanitised derivative of an alert for a wider audience.
+use super::alert::alert_extension as alert_extension_of;
 use super::*;
 
 /// What an onward release leaves out, and why.
@@ -260,16 +261,9 @@ pub fn sanitise(
         "object_refs": refs,
         "object_marking_refs": [marking],
     });
-    // The originator's properties in Vigil's extension (elections,
-    // platforms) travel with the copy; the level is the alert's.
-    let mut own = report
-        .pointer(&format!("/extensions/{alert_extension}"))
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    own.insert("extension_type".into(), "property-extension".into());
-    own.insert("alert_level".into(), level.as_str().into());
-    new_report["extensions"] = json!({ alert_extension: own });
+    // Elections and platforms travel with the copy.
+    new_report["extensions"] =
+        json!({ alert_extension: alert_extension_of(report, alert_extension, level) });
     if let Some(description) = report.get("description") {
         new_report["description"] = description.clone();
     }

@@ -97,16 +97,10 @@ pub(crate) fn alert_objects(alert: &Alert, identity: &str, now: Timestamp) -> Ve
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    // The originator's own properties in Vigil's extension (elections,
-    // platforms…) stay; the level is the alert's.
-    let mut own = extensions
-        .get(ALERT_EXTENSION)
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    own.insert("extension_type".into(), "property-extension".into());
-    own.insert("alert_level".into(), alert.level.as_str().into());
-    extensions.insert(ALERT_EXTENSION.into(), Value::Object(own));
+    extensions.insert(
+        ALERT_EXTENSION.into(),
+        crate::alerts::domain::alert_extension(&alert.report, ALERT_EXTENSION, alert.level),
+    );
     report.insert("type".into(), "report".into());
     report.insert("spec_version".into(), "2.1".into());
     report.insert("id".into(), alert.report_id.clone().into());

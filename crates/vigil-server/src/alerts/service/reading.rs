@@ -15,16 +15,24 @@ pub struct Readable {
     pub viewer: Viewer,
 }
 
-/// Every collection the caller may read, community by community.
+/// Every collection the caller may read, community by community (the
+/// caller's rights and each community's collections read once).
 pub async fn readable_collections(
     db: &Db,
     principal: &Principal,
 ) -> Result<Vec<Readable>, ApiError> {
+    let rights = rights(db, principal).await?;
     let mut readable = Vec::new();
-    for community in visible_communities(db, principal).await? {
-        for (collection, access) in
-            visible_collections(db, principal, community.id.as_str()).await?
-        {
+    for community in store::communities(db.pool()).await? {
+        if community.status != ActiveStatus::Active {
+            continue;
+        }
+        let collections = store::collections_of(db.pool(), &community.id).await?;
+        if !rights.sees_community(&community.id, &collections) {
+            continue;
+        }
+        for collection in collections {
+            let access = rights.access(&collection, principal);
             let Ok(viewer) = viewer(principal, &access) else {
                 continue;
             };
@@ -136,7 +144,7 @@ fn text(value: &Value, property: &str) -> String {
 }
 
 /// A list property of Vigil's alert extension.
-fn extension_list(report: &Value, name: &str) -> Vec<String> {
+pub fn extension_list(report: &Value, name: &str) -> Vec<String> {
     report
         .pointer(&format!("/extensions/{ALERT_EXTENSION}/{name}"))
         .and_then(Value::as_array)
@@ -301,20 +309,20 @@ async fn summarise(
     Ok((summary, related))
 }
 
-/// Every report the caller may see (its latest version), newest first.
-pub async fn reports(db: &Db, principal: &Principal) -> Result<Vec<ReportSummary>, ApiError> {
+/// Every report in these collections (its latest version), newest first.
+pub async fn reports(db: &Db, readable: &[Readable]) -> Result<Vec<ReportSummary>, ApiError> {
     let mut names = Names::default();
     let mut summaries = Vec::new();
-    for readable in readable_collections(db, principal).await? {
+    for readable in readable {
         let filter = ObjectFilter {
             types: vec!["report".into()],
             ..ObjectFilter::default()
         };
-        for stored in all_visible(db, &readable, &filter).await? {
+        for stored in all_visible(db, readable, &filter).await? {
             if stored.deleted {
                 continue;
             }
-            summaries.push(summarise(db, &readable, &stored, &mut names).await?.0);
+            summaries.push(summarise(db, readable, &stored, &mut names).await?.0);
         }
     }
     summaries.sort_by(|a, b| b.modified.cmp(&a.modified));
@@ -554,6 +562,19 @@ pub async fn report_view(
     Err(not_found("report"))
 }
 
+/// Who received the alert behind a report (originator only), without the
+/// rest of the report's page.
+pub async fn report_receipts(
+    db: &Db,
+    principal: &Principal,
+    report_id: &str,
+) -> Result<Vec<Receipt>, ApiError> {
+    let alert = store::alert_by_report(db.pool(), report_id)
+        .await?
+        .ok_or_else(|| not_found("report"))?;
+    receipts(db, principal, alert.id.as_str()).await
+}
+
 /// One object found by a search.
 #[derive(Clone, Debug)]
 pub struct SearchHit {
@@ -650,6 +671,6 @@ pub async fn writable_collections(
     Ok(readable_collections(db, principal)
         .await?
         .into_iter()
-        .filter(|r| r.access.can_write && r.collection.alias.as_deref() != Some("disarm"))
+        .filter(|r| r.access.can_write)
         .collect())
 }
