@@ -11,6 +11,6 @@ pub mod timestamp;
 pub mod tlp;
 
 pub use disarm::{DisarmCatalogue, Technique};
-pub use object::{Category, StixError, StixObject};
+pub use object::{Category, StixError, StixObject, observable_id};
 pub use timestamp::StixTimestamp;
 pub use tlp::{Tlp, TlpProfile};

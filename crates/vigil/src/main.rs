@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod bench_stream;
+mod detect;
 mod log;
 
 use anyhow::Context;
@@ -37,6 +38,8 @@ enum Command {
     Openapi,
     /// Measure throughput and latency (see docs/benchmarks.md)
     Bench(bench::BenchArgs),
+    /// Find coordinated accounts in social-media data (see docs/detection.md)
+    Detect(detect::DetectArgs),
 }
 
 /// Where the store is: shared by every command that opens it. Flags win over
@@ -169,6 +172,16 @@ fn init_tracing() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
+    // Detection is CPU-bound work on all cores (rayon): no async runtime.
+    let cli = match cli.command {
+        Command::Detect(args) => {
+            return detect::run(args).unwrap_or_else(|e| {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            });
+        }
+        other => Cli { command: other },
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -189,6 +202,7 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Detect(_) => Ok(ExitCode::SUCCESS),
         }
     });
     match result {

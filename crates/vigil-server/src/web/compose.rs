@@ -11,7 +11,6 @@ use serde_json::{Map, Value, json};
 use vigil_stix::{DisarmCatalogue, Tlp, TlpProfile};
 
 /// The STIX namespace for deterministic observable ids (STIX 2.1 §2.9).
-const STIX_NAMESPACE: uuid::Uuid = uuid::uuid!("00abedb4-aa42-466c-9c01-fed23315a9b7");
 /// At most this many entries in one list field.
 const MAX_ITEMS: usize = 200;
 
@@ -101,13 +100,6 @@ fn is_domain(text: &str) -> bool {
         })
 }
 
-fn observable_id(kind: &str, contributing: &Value) -> String {
-    let name = serde_json::to_string(contributing).unwrap_or_default();
-    format!(
-        "{kind}--{}",
-        uuid::Uuid::new_v5(&STIX_NAMESPACE, name.as_bytes())
-    )
-}
 
 fn str_of<'a>(object: &'a Value, property: &str) -> &'a str {
     object
@@ -388,12 +380,12 @@ impl AlertForm {
         };
         let mut managed: Vec<Value> = Vec::new();
         for url in lines(&self.urls) {
-            let id = observable_id("url", &json!({"value": url}));
+            let id = vigil_stix::observable_id("url", &json!({"value": url}));
             managed.push(json!({"type": "url", "spec_version": "2.1", "id": id, "value": url}));
         }
         for domain in lines(&self.domains) {
             let domain = domain.to_ascii_lowercase();
-            let id = observable_id("domain-name", &json!({"value": domain}));
+            let id = vigil_stix::observable_id("domain-name", &json!({"value": domain}));
             managed.push(
                 json!({"type": "domain-name", "spec_version": "2.1", "id": id, "value": domain}),
             );
@@ -404,7 +396,7 @@ impl AlertForm {
             if let Some(platform) = &platform {
                 contributing["account_type"] = platform.clone().into();
             }
-            let id = observable_id("user-account", &contributing);
+            let id = vigil_stix::observable_id("user-account", &contributing);
             let mut object = json!({"type": "user-account", "spec_version": "2.1", "id": id});
             if let (Some(map), Value::Object(extra)) = (object.as_object_mut(), contributing) {
                 map.extend(extra);

@@ -1,0 +1,338 @@
+//! `vigil detect`: coordination networks from social-media files.
+//!
+//! Reads posts (input.rs), computes each requested network with the engine
+//! in `vigil-detect`, and writes the findings (output.rs: edge list,
+//! GraphML, nodes, groups with evidence, summary; stix.rs: a STIX bundle,
+//! optionally pushed to a Vigil collection).
+
+mod input;
+mod output;
+mod stix;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use rayon::prelude::*;
+use vigil_detect::coornet::{self, CoornetParams};
+use vigil_detect::coortweet::{self, CoortweetParams};
+use vigil_detect::synth::{self, Profile};
+use vigil_detect::{CoAction, Dataset, Edge, Network, NetworkKind, Params, Semantics};
+
+pub use input::Format;
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DetectArgs {
+    #[command(subcommand)]
+    command: Option<DetectCommand>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand)]
+enum DetectCommand {
+    /// Write seeded synthetic posts with planted coordinated groups (toolkit CSV)
+    Synth(SynthArgs),
+    /// Tokenise JSON strings read line by line from stdin, as the toolkit does (for the differential test)
+    #[command(hide = true)]
+    Tokenize,
+}
+
+#[derive(Args)]
+struct SynthArgs {
+    /// light, medium or heavy (popularity skew and repost delay)
+    #[arg(long, default_value = "light")]
+    profile: String,
+    /// Number of posts
+    #[arg(long, default_value_t = 100_000)]
+    posts: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output file (stdout when absent); `.gz` compresses
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Also write the planted groups here (one line per group, accounts separated by spaces)
+    #[arg(long)]
+    planted: Option<PathBuf>,
+}
+
+/// Whose definition of coordination to follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Compat {
+    /// Vigil: the toolkit's semantics with its quirks fixed
+    None,
+    /// coordination-network-toolkit 1.5.2, edge for edge, quirks included
+    Toolkit,
+    /// CooRTweet 2.1: undirected, minimum participation, edges above a weight quantile
+    Coortweet,
+    /// CooRnet: coordinated link sharing in fixed bins of an estimated interval
+    Coornet,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Input files: CSV, JSONL, optionally gzip-compressed
+    files: Vec<PathBuf>,
+    /// Networks to compute, comma-separated: co_retweet (alias co_share), co_reply, co_tweet,
+    /// co_similar_tweet, co_link, co_post [default: all but co_post]
+    #[arg(long = "network", value_delimiter = ',')]
+    networks: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Compat::None)]
+    compat: Compat,
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    format: Format,
+    /// Column mapping for named CSV/JSONL, e.g. message_id=post_id,account=account_id,object=hashtag_id,urls=url_id,time=timestamp
+    #[arg(long)]
+    columns: Option<String>,
+    /// Seconds either side, inclusive [default: 60; toolkit: 1; coortweet: 10]
+    #[arg(long)]
+    time_window: Option<f64>,
+    #[arg(long, default_value_t = 2)]
+    min_edge_weight: u32,
+    #[arg(long, default_value_t = 0.8)]
+    similarity_threshold: f64,
+    /// Texts with fewer distinct tokens are similar to nothing
+    #[arg(long, default_value_t = 1.0)]
+    min_document_size_similarity: f64,
+    /// Keep edges from an account to itself in the outputs
+    #[arg(long)]
+    include_self_loops: bool,
+    /// Write the edge list (CSV) here; `-` for stdout (the default without --out-dir)
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// Write every output into this directory: edges.csv, network.graphml, nodes.csv,
+    /// groups.json, evidence.csv, summary.json, findings.stix.json
+    #[arg(long)]
+    out_dir: Option<PathBuf>,
+    /// Co-actions kept as evidence per edge
+    #[arg(long, default_value_t = 10)]
+    evidence_limit: usize,
+    /// TLP of the STIX findings: clear, green, amber, amber+strict, red
+    #[arg(long, default_value = "amber")]
+    tlp: String,
+    /// Send the STIX findings to this TAXII collection URL of a Vigil server
+    #[arg(long)]
+    push: Option<String>,
+    /// API token for --push
+    #[arg(long, env = "VIGIL_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Replace account ids and names by pseudonyms in every output
+    #[arg(long)]
+    redact: bool,
+    /// No progress bar and no summary on stderr
+    #[arg(long)]
+    quiet: bool,
+    /// CooRTweet: minimum actions of an account
+    #[arg(long, default_value_t = 2)]
+    min_participation: u32,
+    /// CooRTweet: edges must weigh more than this quantile of the weights
+    #[arg(long, default_value_t = 0.5)]
+    edge_weight_quantile: f64,
+    /// CooRnet: coordination interval in seconds [default: estimated from the data]
+    #[arg(long)]
+    coordination_interval: Option<f64>,
+    /// CooRnet: edges must weigh at least this quantile of the weights
+    #[arg(long, default_value_t = 0.9)]
+    percentile_edge_weight: f64,
+}
+
+pub fn run(args: DetectArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Some(DetectCommand::Synth(s)) => synth_command(s).map(|()| ExitCode::SUCCESS),
+        Some(DetectCommand::Tokenize) => tokenize_command().map(|()| ExitCode::SUCCESS),
+        None => detect(args.run),
+    }
+}
+
+/// The findings of one network, whatever tool's definition made them.
+pub struct Finding<'d> {
+    pub dataset: &'d Dataset,
+    pub edge_type: String,
+    pub directed: bool,
+    pub edges: Vec<Edge>,
+    /// Evidence per edge (same order), filled only when outputs need it.
+    pub evidence: Vec<Vec<CoAction>>,
+    pub actions: usize,
+    pub candidate_pairs: u64,
+    pub seconds: f64,
+    /// Facts of the method (thresholds, estimated interval).
+    pub method: serde_json::Value,
+}
+
+fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
+    if args.files.is_empty() {
+        bail!("no input files (see vigil detect --help)");
+    }
+    if !(0.0..=1.0).contains(&args.similarity_threshold) {
+        bail!("--similarity-threshold must be between 0 and 1");
+    }
+    let tlp = vigil_stix::Tlp::from_name(&args.tlp).with_context(|| format!("unknown TLP {:?}", args.tlp))?;
+    if args.push.is_some() && args.token.is_none() {
+        bail!("--push needs an API token (--token or VIGIL_TOKEN)");
+    }
+    let kinds = network_kinds(&args)?;
+    let semantics = if args.compat == Compat::Toolkit { Semantics::Toolkit } else { Semantics::Clean };
+    let window = args.time_window.unwrap_or(match args.compat {
+        Compat::Toolkit => 1.0,
+        Compat::Coortweet => 10.0,
+        _ => 60.0,
+    });
+    if !(window >= 0.0) {
+        bail!("--time-window must be a number of seconds, 0 or more");
+    }
+    let started = Instant::now();
+    let mapping = input::Mapping::parse(args.columns.as_deref())?;
+    let mut dataset = Dataset::new(semantics);
+    let report = input::read_files(&args.files, args.format, &mapping, &mut dataset, !args.quiet)?;
+    let read_seconds = started.elapsed().as_secs_f64();
+    let params = Params {
+        window,
+        min_weight: args.min_edge_weight,
+        similarity: args.similarity_threshold,
+        min_tokens: args.min_document_size_similarity,
+    };
+    let detailed = args.out_dir.is_some() || args.push.is_some();
+    let evidence_limit = if detailed { args.evidence_limit } else { 0 };
+    let mut findings = Vec::new();
+    for kind in kinds {
+        let t = Instant::now();
+        let mut finding = match args.compat {
+            Compat::None | Compat::Toolkit => {
+                let network = Network::compute(&dataset, kind, params);
+                let edges: Vec<Edge> = network.edges.iter().copied().filter(|e| args.include_self_loops || !e.is_loop()).collect();
+                let evidence = if evidence_limit > 0 { edges.par_iter().map(|e| network.evidence(e, evidence_limit)).collect() } else { Vec::new() };
+                Finding {
+                    dataset: &dataset,
+                    edge_type: kind.name().to_owned(),
+                    directed: true,
+                    edges,
+                    evidence,
+                    actions: network.actions(),
+                    candidate_pairs: network.candidate_pairs,
+                    seconds: 0.0,
+                    method: serde_json::json!({"definition": if semantics == Semantics::Toolkit { "coordination-network-toolkit 1.5.2" } else { "vigil" }, "params": params}),
+                }
+            }
+            Compat::Coortweet => {
+                let p = CoortweetParams { window, min_participation: args.min_participation, edge_weight: args.edge_weight_quantile };
+                let n = coortweet::network(&dataset, kind, p, args.evidence_limit);
+                Finding {
+                    dataset: &dataset,
+                    edge_type: kind.name().to_owned(),
+                    directed: false,
+                    edges: n.edges.iter().map(|e| e.edge).collect(),
+                    evidence: n.edges.iter().map(|e| e.evidence.clone()).collect(),
+                    actions: 0,
+                    candidate_pairs: n.co_shares,
+                    seconds: 0.0,
+                    method: serde_json::json!({
+                        "definition": "CooRTweet 2.1 (detect_groups + generate_coordinated_network, subgraph 1)",
+                        "time_window": window, "min_participation": p.min_participation, "edge_weight": p.edge_weight,
+                        "weight_threshold": n.threshold, "edges_before_threshold": n.all_edges, "accounts_before_threshold": n.all_accounts,
+                        "edges": n.edges.iter().map(|e| serde_json::json!({
+                            "avg_time_delta": e.avg_time_delta, "n_content_id": e.n_content_id,
+                            "n_content_id_y": e.n_content_id_y, "edge_symmetry_score": e.edge_symmetry_score,
+                        })).collect::<Vec<_>>(),
+                    }),
+                }
+            }
+            Compat::Coornet => {
+                let p = CoornetParams { interval: args.coordination_interval, percentile_edge_weight: args.percentile_edge_weight, ..CoornetParams::default() };
+                let n = coornet::network(&dataset, p, args.evidence_limit);
+                Finding {
+                    dataset: &dataset,
+                    edge_type: "coordinated_link_sharing".to_owned(),
+                    directed: false,
+                    edges: n.edges.iter().map(|e| e.0).collect(),
+                    evidence: n.edges.iter().map(|e| e.1.clone()).collect(),
+                    actions: 0,
+                    candidate_pairs: n.coordinated_shares,
+                    seconds: 0.0,
+                    method: serde_json::json!({
+                        "definition": "CooRnet (estimate_coord_interval + get_coord_shares + build_coord_graph)",
+                        "coordination_interval": n.interval, "interval_estimated": n.estimated,
+                        "percentile_edge_weight": p.percentile_edge_weight, "weight_threshold": n.threshold,
+                        "coordinated_shares": n.coordinated_shares,
+                    }),
+                }
+            }
+        };
+        finding.seconds = t.elapsed().as_secs_f64();
+        findings.push(finding);
+    }
+    let names = output::Names::new(&dataset, args.redact);
+    if let Some(path) = &args.output {
+        output::write_edges_to(path, &findings, &names)?;
+    } else if args.out_dir.is_none() {
+        output::write_edges_to(&PathBuf::from("-"), &findings, &names)?;
+    }
+    let summary = output::summary(&report, read_seconds, &findings, started.elapsed().as_secs_f64());
+    let bundle = if detailed { Some(stix::bundle(&findings, &names, tlp)?) } else { None };
+    if let Some(dir) = &args.out_dir {
+        output::write_directory(dir, &findings, &names, &summary, bundle.as_ref())?;
+    }
+    if !args.quiet {
+        eprintln!("{}", output::summary_text(&summary));
+    }
+    if let (Some(url), Some(bundle)) = (&args.push, &bundle) {
+        stix::push(url, args.token.as_deref().unwrap_or_default(), bundle)?;
+    }
+    Ok(if report.damaged_files.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn network_kinds(args: &RunArgs) -> anyhow::Result<Vec<NetworkKind>> {
+    if args.compat == Compat::Coornet {
+        return Ok(vec![NetworkKind::CoLink]);
+    }
+    if args.networks.is_empty() {
+        return Ok(match args.compat {
+            Compat::Coortweet => vec![NetworkKind::CoRetweet],
+            _ => NetworkKind::ALL.iter().copied().filter(|k| *k != NetworkKind::CoPost).collect(),
+        });
+    }
+    args.networks
+        .iter()
+        .map(|n| NetworkKind::parse(n.trim()).with_context(|| format!("unknown network {n:?}: co_retweet, co_reply, co_tweet, co_similar_tweet, co_link, co_post")))
+        .collect()
+}
+
+fn synth_command(args: SynthArgs) -> anyhow::Result<()> {
+    let profile = Profile::parse(&args.profile).with_context(|| format!("unknown profile {:?}: light, medium, heavy", args.profile))?;
+    let data = synth::generate(profile, args.posts, args.seed);
+    let sink: Box<dyn Write> = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            if path.extension().is_some_and(|e| e == "gz") {
+                Box::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast()))
+            } else {
+                Box::new(file)
+            }
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    output::write_toolkit_csv(sink, &data.posts)?;
+    if let Some(path) = &args.planted {
+        let lines: Vec<String> = data.planted.iter().map(|g| g.join(" ")).collect();
+        std::fs::write(path, lines.join("\n") + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn tokenize_command() -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for line in std::io::stdin().lock().lines() {
+        let text: String = serde_json::from_str(&line?).context("each line must be a JSON string")?;
+        let answer = serde_json::json!({
+            "tokens": vigil_detect::text::toolkit_tokens(&text),
+            "normalised": vigil_detect::text::normalise(&text),
+        });
+        writeln!(out, "{answer}")?;
+    }
+    Ok(())
+}

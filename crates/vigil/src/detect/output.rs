@@ -1,0 +1,359 @@
+//! Writing findings: the toolkit's edge CSV, GraphML, a node table, groups
+//! with their evidence, an evidence table and a summary.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use vigil_detect::groups::{Group, groups};
+use vigil_detect::{AccountIx, Dataset, Post, PostIx};
+
+use super::Finding;
+use super::input::InputReport;
+
+/// Account names as written out: the ids and names read, or pseudonyms
+/// (`acct-` and 12 hex digits of SHA-256) when personal data is redacted.
+pub struct Names<'d> {
+    dataset: &'d Dataset,
+    redact: bool,
+}
+
+impl<'d> Names<'d> {
+    pub fn new(dataset: &'d Dataset, redact: bool) -> Self {
+        Self { dataset, redact }
+    }
+    pub fn account(&self, a: AccountIx) -> String {
+        let id = self.dataset.account_id(a);
+        if self.redact { pseudonym(id) } else { id.to_owned() }
+    }
+    pub fn username(&self, a: AccountIx) -> String {
+        if self.redact { String::new() } else { self.dataset.username(a).to_owned() }
+    }
+    pub fn redacted(&self) -> bool {
+        self.redact
+    }
+}
+
+fn pseudonym(id: &str) -> String {
+    let digest = Sha256::digest(id.as_bytes());
+    format!("acct-{}", hex::encode(&digest[..6]))
+}
+
+/// Seconds as RFC 3339 when they look like Unix time, else as a number.
+pub fn time_text(seconds: f64) -> String {
+    if (1.0e8..1.0e11).contains(&seconds)
+        && let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos((seconds * 1e9) as i128)
+        && let Ok(text) = t.format(&time::format_description::well_known::Rfc3339)
+    {
+        return text;
+    }
+    format!("{seconds}")
+}
+
+fn csv_writer(sink: Box<dyn Write>) -> csv::Writer<Box<dyn Write>> {
+    csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(sink)
+}
+
+fn create(path: &Path) -> anyhow::Result<Box<dyn Write>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(BufWriter::new(std::io::stdout().lock())));
+    }
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    Ok(Box::new(BufWriter::with_capacity(1 << 20, file)))
+}
+
+/// `"source","target","weight","edge_type"`, every value quoted, as the
+/// toolkit's CSV export.
+pub fn write_edges_to(path: &Path, findings: &[Finding], names: &Names) -> anyhow::Result<()> {
+    let mut w = csv_writer(create(path)?);
+    w.write_record(["source", "target", "weight", "edge_type"])?;
+    for f in findings {
+        for e in &f.edges {
+            w.write_record([names.account(e.source), names.account(e.target), e.weight.to_string(), f.edge_type.clone()])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Posts in the toolkit's positional CSV.
+pub fn write_toolkit_csv(sink: Box<dyn Write>, posts: &[Post]) -> anyhow::Result<()> {
+    let mut w = csv::WriterBuilder::new().from_writer(sink);
+    w.write_record(["message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls"])?;
+    for p in posts {
+        w.write_record([
+            p.message_id.as_str(),
+            p.account.as_str(),
+            p.username.as_str(),
+            p.shared_object.as_deref().unwrap_or(""),
+            p.reply_to.as_deref().unwrap_or(""),
+            p.text.as_str(),
+            &p.time.to_string(),
+            &p.urls.join(" "),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The run's figures, for summary.json and the terminal.
+pub fn summary(report: &InputReport, read_seconds: f64, findings: &[Finding], total_seconds: f64) -> Value {
+    let networks: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let groups = groups(f.dataset.accounts(), &f.edges);
+            let loops = f.edges.iter().filter(|e| e.is_loop()).count();
+            json!({
+                "edge_type": f.edge_type,
+                "directed": f.directed,
+                "actions": f.actions,
+                "candidate_pairs": f.candidate_pairs,
+                "edges": f.edges.len(),
+                "self_loops": loops,
+                "accounts_linked": groups.iter().map(|g| g.accounts.len()).sum::<usize>(),
+                "groups": groups.len(),
+                "largest_group": groups.first().map_or(0, |g| g.accounts.len()),
+                "seconds": f.seconds,
+                "method": strip_edge_attributes(&f.method),
+            })
+        })
+        .collect();
+    let dataset = findings.first().map(|f| f.dataset);
+    json!({
+        "input": report,
+        "posts": dataset.map_or(0, Dataset::posts),
+        "accounts": dataset.map_or(0, Dataset::accounts),
+        "read_seconds": read_seconds,
+        "total_seconds": total_seconds,
+        "networks": networks,
+    })
+}
+
+fn strip_edge_attributes(method: &Value) -> Value {
+    let mut m = method.clone();
+    if let Some(map) = m.as_object_mut() {
+        map.remove("edges");
+    }
+    m
+}
+
+pub fn summary_text(s: &Value) -> String {
+    let mut out = format!(
+        "read {} rows ({} rejected, {} duplicate ids): {} posts by {} accounts in {:.2} s",
+        s["input"]["rows_read"], s["input"]["rows_rejected"], s["input"]["duplicate_rows"], s["posts"], s["accounts"], s["read_seconds"].as_f64().unwrap_or(0.0)
+    );
+    for n in s["networks"].as_array().into_iter().flatten() {
+        out.push_str(&format!(
+            "\n{}: {} edges, {} groups (largest {}), {} candidate pairs, {:.2} s",
+            n["edge_type"].as_str().unwrap_or(""),
+            n["edges"],
+            n["groups"],
+            n["largest_group"],
+            n["candidate_pairs"],
+            n["seconds"].as_f64().unwrap_or(0.0)
+        ));
+    }
+    out
+}
+
+fn evidence_json(f: &Finding, names: &Names, edge: usize) -> Vec<Value> {
+    let d = f.dataset;
+    f.evidence
+        .get(edge)
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            json!({
+                "shared": d.shared_label(c.shared),
+                "source_message": d.message_id(c.source_post),
+                "target_message": d.message_id(c.target_post),
+                "source_time": time_text(d.post_time(c.source_post)),
+                "target_time": time_text(d.post_time(c.target_post)),
+                "delta_seconds": c.delta,
+                "source_text": text_unless_redacted(d, names, c.source_post),
+            })
+        })
+        .collect()
+}
+
+fn text_unless_redacted(d: &Dataset, names: &Names, post: PostIx) -> String {
+    if names.redacted() { String::new() } else { d.post_text(post).chars().take(280).collect() }
+}
+
+/// The groups of a finding with their edges, evidence and statistics.
+pub fn groups_json(f: &Finding, names: &Names, groups: &[Group]) -> Value {
+    let d = f.dataset;
+    let list: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            let mut times: Vec<f64> = Vec::new();
+            let mut objects: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+            let edges: Vec<Value> = g
+                .edges
+                .iter()
+                .map(|&i| {
+                    let e = f.edges[i];
+                    for c in f.evidence.get(i).into_iter().flatten() {
+                        times.push(d.post_time(c.source_post));
+                        let label = d.shared_label(c.shared);
+                        if !label.is_empty() {
+                            *objects.entry(label.to_owned()).or_default() += 1;
+                        }
+                    }
+                    json!({
+                        "source": names.account(e.source),
+                        "target": names.account(e.target),
+                        "weight": e.weight,
+                        "evidence": evidence_json(f, names, i),
+                    })
+                })
+                .collect();
+            let mut top: Vec<(String, usize)> = objects.into_iter().collect();
+            top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            top.truncate(10);
+            let first = times.iter().copied().reduce(f64::min);
+            let last = times.iter().copied().reduce(f64::max);
+            json!({
+                "group": g.number,
+                "accounts": g.accounts.iter().map(|&a| json!({"id": names.account(a), "username": names.username(a)})).collect::<Vec<_>>(),
+                "size": g.accounts.len(),
+                "edges": edges,
+                "edge_count": g.edges.len(),
+                "total_weight": g.total_weight,
+                "density": g.density,
+                "first_evidence": first.map(time_text),
+                "last_evidence": last.map(time_text),
+                "top_objects": top.iter().map(|(o, n)| json!({"object": o, "co_actions": n})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({"edge_type": f.edge_type, "directed": f.directed, "method": f.method, "groups": list})
+}
+
+fn write_graphml(path: &Path, findings: &[Finding], names: &Names) -> anyhow::Result<()> {
+    let mut w = create(path)?;
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let directed = findings.iter().all(|f| f.directed);
+    writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+    writeln!(w, r#"<graphml xmlns="http://graphml.graphdrawing.org/xmlns">"#)?;
+    writeln!(w, r#"  <key id="username" for="node" attr.name="username" attr.type="string"/>"#)?;
+    writeln!(w, r#"  <key id="weight" for="edge" attr.name="weight" attr.type="long"/>"#)?;
+    writeln!(w, r#"  <key id="edge_type" for="edge" attr.name="edge_type" attr.type="string"/>"#)?;
+    writeln!(w, r#"  <graph edgedefault="{}">"#, if directed { "directed" } else { "undirected" })?;
+    let mut nodes: Vec<AccountIx> = findings.iter().flat_map(|f| f.edges.iter().flat_map(|e| [e.source, e.target])).collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    for a in nodes {
+        writeln!(w, r#"    <node id="{}"><data key="username">{}</data></node>"#, esc(&names.account(a)), esc(&names.username(a)))?;
+    }
+    for f in findings {
+        for e in &f.edges {
+            writeln!(
+                w,
+                r#"    <edge source="{}" target="{}"><data key="weight">{}</data><data key="edge_type">{}</data></edge>"#,
+                esc(&names.account(e.source)),
+                esc(&names.account(e.target)),
+                e.weight,
+                esc(&f.edge_type)
+            )?;
+        }
+    }
+    writeln!(w, "  </graph>\n</graphml>")?;
+    w.flush()?;
+    Ok(())
+}
+
+fn write_nodes(path: &Path, findings: &[Finding], names: &Names, all_groups: &[Vec<Group>]) -> anyhow::Result<()> {
+    let Some(d) = findings.first().map(|f| f.dataset) else { return Ok(()) };
+    let posts = d.posts_per_account();
+    let mut w = csv_writer(create(path)?);
+    w.write_record(["id", "username", "posts", "edge_type", "group", "out_degree", "in_degree", "out_weight", "in_weight"])?;
+    for (f, groups) in findings.iter().zip(all_groups) {
+        let mut group_of = vec![0usize; d.accounts()];
+        for g in groups {
+            for &a in &g.accounts {
+                group_of[a as usize] = g.number;
+            }
+        }
+        let mut stats = vec![[0u64; 4]; d.accounts()];
+        for e in &f.edges {
+            stats[e.source as usize][0] += 1;
+            stats[e.target as usize][1] += 1;
+            stats[e.source as usize][2] += u64::from(e.weight);
+            stats[e.target as usize][3] += u64::from(e.weight);
+        }
+        for a in 0..d.accounts() {
+            let s = stats[a];
+            if s == [0; 4] {
+                continue;
+            }
+            let a32 = a as AccountIx;
+            let group = if group_of[a] == 0 { String::new() } else { group_of[a].to_string() };
+            w.write_record([
+                names.account(a32),
+                names.username(a32),
+                posts[a].to_string(),
+                f.edge_type.clone(),
+                group,
+                s[0].to_string(),
+                s[1].to_string(),
+                s[2].to_string(),
+                s[3].to_string(),
+            ])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn write_evidence(path: &Path, findings: &[Finding], names: &Names) -> anyhow::Result<()> {
+    let mut w = csv_writer(create(path)?);
+    w.write_record(["edge_type", "source", "target", "shared", "source_message", "target_message", "source_time", "target_time", "delta_seconds"])?;
+    for f in findings {
+        let d = f.dataset;
+        for (e, evidence) in f.edges.iter().zip(&f.evidence) {
+            for c in evidence {
+                w.write_record([
+                    f.edge_type.clone(),
+                    names.account(e.source),
+                    names.account(e.target),
+                    d.shared_label(c.shared).to_owned(),
+                    d.message_id(c.source_post).to_owned(),
+                    d.message_id(c.target_post).to_owned(),
+                    time_text(d.post_time(c.source_post)),
+                    time_text(d.post_time(c.target_post)),
+                    c.delta.to_string(),
+                ])?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Every output, in one directory.
+pub fn write_directory(dir: &Path, findings: &[Finding], names: &Names, summary: &Value, bundle: Option<&Value>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    write_edges_to(&dir.join("edges.csv"), findings, names)?;
+    write_graphml(&dir.join("network.graphml"), findings, names)?;
+    let all_groups: Vec<Vec<Group>> = findings.iter().map(|f| groups(f.dataset.accounts(), &f.edges)).collect();
+    write_nodes(&dir.join("nodes.csv"), findings, names, &all_groups)?;
+    write_evidence(&dir.join("evidence.csv"), findings, names)?;
+    let groups: Vec<Value> = findings.iter().zip(&all_groups).map(|(f, g)| groups_json(f, names, g)).collect();
+    write_json(&dir.join("groups.json"), &Value::Array(groups))?;
+    write_json(&dir.join("summary.json"), summary)?;
+    if let Some(bundle) = bundle {
+        write_json(&dir.join("findings.stix.json"), bundle)?;
+    }
+    Ok(())
+}
+
+fn write_json(path: &Path, value: &Value) -> anyhow::Result<()> {
+    let mut w = create(path)?;
+    serde_json::to_writer_pretty(&mut w, value)?;
+    w.flush()?;
+    Ok(())
+}
