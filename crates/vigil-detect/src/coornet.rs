@@ -24,7 +24,12 @@ pub struct CoornetParams {
 
 impl Default for CoornetParams {
     fn default() -> Self {
-        Self { interval: None, q: 0.1, p: 0.5, percentile_edge_weight: 0.9 }
+        Self {
+            interval: None,
+            q: 0.1,
+            p: 0.5,
+            percentile_edge_weight: 0.9,
+        }
     }
 }
 
@@ -37,6 +42,9 @@ pub struct CoornetNetwork {
     pub edges: Vec<(Edge, Vec<CoAction>)>,
     pub coordinated_shares: u64,
 }
+
+/// An account's first coordinated share of a URL: (account, post, time).
+type Member = (AccountIx, PostIx, f64);
 
 /// A URL's shares as (time, post, account), sorted by time then input order.
 type Shares = Vec<(f64, PostIx, AccountIx)>;
@@ -58,15 +66,25 @@ fn shares_by_url(d: &Dataset) -> Vec<(u32, Shares)> {
 
 /// `estimate_coord_interval(q, p)`.
 pub fn estimate_interval(urls: &[(u32, Shares)], q: f64, p: f64) -> f64 {
-    let multi: Vec<&Shares> = urls.iter().map(|(_, s)| s).filter(|s| s.len() > 1).collect();
+    let multi: Vec<&Shares> = urls
+        .iter()
+        .map(|(_, s)| s)
+        .filter(|s| s.len() > 1)
+        .collect();
     let second: Vec<f64> = multi.iter().map(|s| s[1].0 - s[0].0).collect();
-    let Some(limit) = quantile(&second, q) else { return 1.0 };
+    let Some(limit) = quantile(&second, q) else {
+        return 1.0;
+    };
     let reach: Vec<f64> = multi
         .iter()
         .filter(|s| s[1].0 - s[0].0 <= limit)
         .filter_map(|s| {
             let n = s.len() as f64;
-            s.iter().enumerate().filter(|(rank, _)| (*rank as f64 + 1.0) / n > p).map(|(_, share)| share.0 - s[0].0).reduce(f64::min)
+            s.iter()
+                .enumerate()
+                .filter(|(rank, _)| (*rank as f64 + 1.0) / n > p)
+                .map(|(_, share)| share.0 - s[0].0)
+                .reduce(f64::min)
         })
         .collect();
     let interval = quantile(&reach, p).unwrap_or(1.0).trunc();
@@ -76,10 +94,13 @@ pub fn estimate_interval(urls: &[(u32, Shares)], q: f64, p: f64) -> f64 {
 pub fn network(d: &Dataset, params: CoornetParams, evidence_limit: usize) -> CoornetNetwork {
     let urls = shares_by_url(d);
     let estimated = params.interval.is_none();
-    let interval = params.interval.map_or_else(|| estimate_interval(&urls, params.q, params.p), |i| i.trunc().max(1.0));
+    let interval = params.interval.map_or_else(
+        || estimate_interval(&urls, params.q, params.p),
+        |i| i.trunc().max(1.0),
+    );
     // Per URL: the accounts with a share in a coordinated bin (first such share kept as evidence).
     let mut coordinated_shares = 0u64;
-    let mut url_accounts: Vec<(u32, Vec<(AccountIx, PostIx, f64)>)> = Vec::new();
+    let mut url_accounts: Vec<(u32, Vec<Member>)> = Vec::new();
     for (url, shares) in &urls {
         let accounts: FxHashSet<AccountIx> = shares.iter().map(|s| s.2).collect();
         if shares.len() < 2 || accounts.len() < 2 {
@@ -88,9 +109,11 @@ pub fn network(d: &Dataset, params: CoornetParams, evidence_limit: usize) -> Coo
         let start = shares[0].0.floor();
         let mut bins: FxHashMap<i64, Vec<usize>> = FxHashMap::default();
         for (i, s) in shares.iter().enumerate() {
-            bins.entry(((s.0 - start) / interval).floor() as i64).or_default().push(i);
+            bins.entry(((s.0 - start) / interval).floor() as i64)
+                .or_default()
+                .push(i);
         }
-        let mut members: Vec<(AccountIx, PostIx, f64)> = Vec::new();
+        let mut members: Vec<Member> = Vec::new();
         for idx in bins.values().filter(|b| b.len() >= 2) {
             coordinated_shares += idx.len() as u64;
             members.extend(idx.iter().map(|&i| (shares[i].2, shares[i].1, shares[i].0)));
@@ -105,11 +128,20 @@ pub fn network(d: &Dataset, params: CoornetParams, evidence_limit: usize) -> Coo
     for (url, members) in &url_accounts {
         for (i, a) in members.iter().enumerate() {
             for b in &members[i + 1..] {
-                let (x, y) = if d.account_id(a.0) <= d.account_id(b.0) { (a, b) } else { (b, a) };
+                let (x, y) = if d.account_id(a.0) <= d.account_id(b.0) {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
                 let entry = weights.entry((x.0, y.0)).or_default();
                 entry.0 += 1;
                 if entry.1.len() < evidence_limit {
-                    entry.1.push(CoAction { source_post: x.1, target_post: y.1, shared: Shared::Url(*url), delta: y.2 - x.2 });
+                    entry.1.push(CoAction {
+                        source_post: x.1,
+                        target_post: y.1,
+                        shared: Shared::Url(*url),
+                        delta: y.2 - x.2,
+                    });
                 }
             }
         }
@@ -119,10 +151,29 @@ pub fn network(d: &Dataset, params: CoornetParams, evidence_limit: usize) -> Coo
     let mut edges: Vec<(Edge, Vec<CoAction>)> = weights
         .into_iter()
         .filter(|(_, w)| f64::from(w.0) >= threshold)
-        .map(|((a, b), (w, ev))| (Edge { source: a, target: b, weight: w }, ev))
+        .map(|((a, b), (w, ev))| {
+            (
+                Edge {
+                    source: a,
+                    target: b,
+                    weight: w,
+                },
+                ev,
+            )
+        })
         .collect();
-    edges.sort_by(|x, y| d.account_id(x.0.source).cmp(d.account_id(y.0.source)).then_with(|| d.account_id(x.0.target).cmp(d.account_id(y.0.target))));
-    CoornetNetwork { interval, estimated, threshold, edges, coordinated_shares }
+    edges.sort_by(|x, y| {
+        d.account_id(x.0.source)
+            .cmp(d.account_id(y.0.source))
+            .then_with(|| d.account_id(x.0.target).cmp(d.account_id(y.0.target)))
+    });
+    CoornetNetwork {
+        interval,
+        estimated,
+        threshold,
+        edges,
+        coordinated_shares,
+    }
 }
 
 #[cfg(test)]
@@ -131,7 +182,14 @@ mod tests {
     use crate::dataset::{Post, Semantics};
 
     fn share(d: &mut Dataset, id: &str, account: &str, url: &str, time: f64) {
-        d.push(Post { message_id: id.into(), account: account.into(), time, urls: vec![url.into()], ..Post::default() }).unwrap();
+        d.push(Post {
+            message_id: id.into(),
+            account: account.into(),
+            time,
+            urls: vec![url.into()],
+            ..Post::default()
+        })
+        .unwrap();
     }
 
     #[test]
@@ -141,8 +199,20 @@ mod tests {
         share(&mut d, "1", "a", "u", 100.0);
         share(&mut d, "2", "b", "u", 109.0);
         share(&mut d, "3", "c", "u", 112.0);
-        let n = network(&d, CoornetParams { interval: Some(10.0), percentile_edge_weight: 0.0, ..CoornetParams::default() }, 10);
-        let pairs: Vec<(&str, &str)> = n.edges.iter().map(|(e, _)| (d.account_id(e.source), d.account_id(e.target))).collect();
+        let n = network(
+            &d,
+            CoornetParams {
+                interval: Some(10.0),
+                percentile_edge_weight: 0.0,
+                ..CoornetParams::default()
+            },
+            10,
+        );
+        let pairs: Vec<(&str, &str)> = n
+            .edges
+            .iter()
+            .map(|(e, _)| (d.account_id(e.source), d.account_id(e.target)))
+            .collect();
         assert_eq!(pairs, vec![("a", "b")]);
         assert_eq!(n.coordinated_shares, 2);
     }

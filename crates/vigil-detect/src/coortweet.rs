@@ -52,8 +52,16 @@ struct Pair {
     newer: usize,
 }
 
-pub fn network(d: &Dataset, kind: NetworkKind, params: CoortweetParams, evidence_limit: usize) -> CoortweetNetwork {
-    let base = Params { window: params.window, ..Params::default() };
+pub fn network(
+    d: &Dataset,
+    kind: NetworkKind,
+    params: CoortweetParams,
+    evidence_limit: usize,
+) -> CoortweetNetwork {
+    let base = Params {
+        window: params.window,
+        ..Params::default()
+    };
     let (actions, _) = build_actions(d, kind, &base);
     let mut per_account = vec![0u32; d.accounts()];
     for &a in &actions.account {
@@ -77,7 +85,10 @@ pub fn network(d: &Dataset, kind: NetworkKind, params: CoortweetParams, evidence
             continue;
         }
         let mut j = i + 1;
-        while j < n && actions.group[j] == actions.group[i] && actions.time[j] - actions.time[i] <= params.window {
+        while j < n
+            && actions.group[j] == actions.group[i]
+            && actions.time[j] - actions.time[i] <= params.window
+        {
             let ok = active(actions.account[j])
                 && actions.account[j] != actions.account[i]
                 && actions.post[j] != actions.post[i]
@@ -89,7 +100,10 @@ pub fn network(d: &Dataset, kind: NetworkKind, params: CoortweetParams, evidence
         }
     }
     // 3. minimum participation among the co-shared contents.
-    let contents: FxHashSet<PostIx> = pairs.iter().flat_map(|p| [actions.post[p.older], actions.post[p.newer]]).collect();
+    let contents: FxHashSet<PostIx> = pairs
+        .iter()
+        .flat_map(|p| [actions.post[p.older], actions.post[p.newer]])
+        .collect();
     let mut participating = vec![0u32; d.accounts()];
     for i in 0..n {
         if active(actions.account[i]) && contents.contains(&actions.post[i]) {
@@ -109,18 +123,37 @@ pub fn network(d: &Dataset, kind: NetworkKind, params: CoortweetParams, evidence
     let mut edges: FxHashMap<(AccountIx, AccountIx), Acc> = FxHashMap::default();
     for p in &pairs {
         let (a, b) = (actions.account[p.older], actions.account[p.newer]);
-        let key = if d.account_id(a) <= d.account_id(b) { (a, b) } else { (b, a) };
-        let acc = edges.entry(key).or_insert_with(|| Acc { weight: 0, delta_sum: 0.0, older: FxHashSet::default(), newer: FxHashSet::default(), evidence: Vec::new() });
+        let key = if d.account_id(a) <= d.account_id(b) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let acc = edges.entry(key).or_insert_with(|| Acc {
+            weight: 0,
+            delta_sum: 0.0,
+            older: FxHashSet::default(),
+            newer: FxHashSet::default(),
+            evidence: Vec::new(),
+        });
         let delta = actions.time[p.newer] - actions.time[p.older];
         acc.weight += 1;
         acc.delta_sum += delta;
         acc.older.insert(actions.post[p.older]);
         acc.newer.insert(actions.post[p.newer]);
         if acc.evidence.len() < evidence_limit {
-            acc.evidence.push(CoAction { source_post: actions.post[p.older], target_post: actions.post[p.newer], shared: shared(kind, actions.group[p.older]), delta });
+            acc.evidence.push(CoAction {
+                source_post: actions.post[p.older],
+                target_post: actions.post[p.newer],
+                shared: shared(kind, actions.group[p.older]),
+                delta,
+            });
         }
     }
-    let all_accounts = edges.keys().flat_map(|&(a, b)| [a, b]).collect::<FxHashSet<_>>().len();
+    let all_accounts = edges
+        .keys()
+        .flat_map(|&(a, b)| [a, b])
+        .collect::<FxHashSet<_>>()
+        .len();
     let weights: Vec<f64> = edges.values().map(|e| f64::from(e.weight)).collect();
     let threshold = quantile(&weights, params.edge_weight).unwrap_or(0.0);
     let all_edges = edges.len();
@@ -130,7 +163,11 @@ pub fn network(d: &Dataset, kind: NetworkKind, params: CoortweetParams, evidence
         .map(|((a, b), acc)| {
             let (x, y) = (acc.older.len() as u32, acc.newer.len() as u32);
             CoortweetEdge {
-                edge: Edge { source: a, target: b, weight: acc.weight },
+                edge: Edge {
+                    source: a,
+                    target: b,
+                    weight: acc.weight,
+                },
                 avg_time_delta: acc.delta_sum / f64::from(acc.weight),
                 n_content_id: x,
                 n_content_id_y: y,
@@ -139,8 +176,18 @@ pub fn network(d: &Dataset, kind: NetworkKind, params: CoortweetParams, evidence
             }
         })
         .collect();
-    kept.sort_by(|x, y| d.account_id(x.edge.source).cmp(d.account_id(y.edge.source)).then_with(|| d.account_id(x.edge.target).cmp(d.account_id(y.edge.target))));
-    CoortweetNetwork { edges: kept, all_edges, all_accounts, threshold, co_shares: pairs.len() as u64 }
+    kept.sort_by(|x, y| {
+        d.account_id(x.edge.source)
+            .cmp(d.account_id(y.edge.source))
+            .then_with(|| d.account_id(x.edge.target).cmp(d.account_id(y.edge.target)))
+    });
+    CoortweetNetwork {
+        edges: kept,
+        all_edges,
+        all_accounts,
+        threshold,
+        co_shares: pairs.len() as u64,
+    }
 }
 
 pub(crate) fn shared(kind: NetworkKind, group: u32) -> Shared {

@@ -172,9 +172,11 @@ impl Dataset {
                 let ix = self.message_ids.intern(&post.message_id);
                 self.post_account.push(account);
                 self.post_time.push(post.time);
-                self.post_shared.push(shared.map_or(NONE, |s| self.objects.intern(s)));
+                self.post_shared
+                    .push(shared.map_or(NONE, |s| self.objects.intern(s)));
                 let reply = post.reply_to.as_deref().filter(|s| !s.is_empty());
-                self.post_reply.push(reply.map_or(NONE, |s| self.objects.intern(s)));
+                self.post_reply
+                    .push(reply.map_or(NONE, |s| self.objects.intern(s)));
                 self.post_text.push(post.text.into_boxed_str());
                 ix
             }
@@ -187,7 +189,12 @@ impl Dataset {
                 }
                 let url = self.urls.intern(url);
                 if self.link_seen.insert((post_ix, url)) {
-                    self.links.push(Link { post: post_ix, url, account, time: post.time });
+                    self.links.push(Link {
+                        post: post_ix,
+                        url,
+                        account,
+                        time: post.time,
+                    });
                 }
             }
         }
@@ -207,16 +214,24 @@ impl Dataset {
         self.accounts.get(id)
     }
     pub fn username(&self, account: AccountIx) -> &str {
-        self.usernames.get(account as usize).map_or("", String::as_str)
+        self.usernames
+            .get(account as usize)
+            .map_or("", String::as_str)
     }
     pub fn message_id(&self, post: PostIx) -> &str {
         self.message_ids.name(post)
     }
     pub fn post_account(&self, post: PostIx) -> AccountIx {
-        self.post_account.get(post as usize).copied().unwrap_or(NONE)
+        self.post_account
+            .get(post as usize)
+            .copied()
+            .unwrap_or(NONE)
     }
     pub fn post_time(&self, post: PostIx) -> f64 {
-        self.post_time.get(post as usize).copied().unwrap_or(f64::NAN)
+        self.post_time
+            .get(post as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
     }
     pub fn post_text(&self, post: PostIx) -> &str {
         self.post_text.get(post as usize).map_or("", |t| t)
@@ -231,7 +246,11 @@ impl Dataset {
     }
     /// The URLs recorded for a post (from every row with its id).
     pub fn post_urls(&self, post: PostIx) -> Vec<&str> {
-        self.links.iter().filter(|l| l.post == post).map(|l| self.urls.name(l.url)).collect()
+        self.links
+            .iter()
+            .filter(|l| l.post == post)
+            .map(|l| self.urls.name(l.url))
+            .collect()
     }
     /// The readable name of what a co-action shared.
     pub fn shared_label(&self, shared: crate::network::Shared) -> &str {

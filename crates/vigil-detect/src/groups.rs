@@ -40,7 +40,13 @@ pub fn groups(accounts: usize, edges: &[Edge]) -> Vec<Group> {
     let mut by_root: rustc_hash::FxHashMap<u32, Group> = rustc_hash::FxHashMap::default();
     for (i, e) in edges.iter().enumerate().filter(|(_, e)| !e.is_loop()) {
         let root = find(&mut parent, e.source);
-        let group = by_root.entry(root).or_insert_with(|| Group { number: 0, accounts: Vec::new(), edges: Vec::new(), total_weight: 0, density: 0.0 });
+        let group = by_root.entry(root).or_insert_with(|| Group {
+            number: 0,
+            accounts: Vec::new(),
+            edges: Vec::new(),
+            total_weight: 0,
+            density: 0.0,
+        });
         group.edges.push(i);
         group.total_weight += u64::from(e.weight);
         group.accounts.push(e.source);
@@ -54,7 +60,11 @@ pub fn groups(accounts: usize, edges: &[Edge]) -> Vec<Group> {
         g.density = g.edges.len() as f64 / (n * (n - 1.0));
     }
     list.sort_by(|a, b| {
-        b.accounts.len().cmp(&a.accounts.len()).then(b.total_weight.cmp(&a.total_weight)).then(a.accounts.first().cmp(&b.accounts.first()))
+        b.accounts
+            .len()
+            .cmp(&a.accounts.len())
+            .then(b.total_weight.cmp(&a.total_weight))
+            .then(a.accounts.first().cmp(&b.accounts.first()))
     });
     for (i, g) in list.iter_mut().enumerate() {
         g.number = i + 1;
@@ -69,10 +79,26 @@ mod tests {
     #[test]
     fn components_ignore_loops_and_direction() {
         let edges = [
-            Edge { source: 0, target: 1, weight: 3 },
-            Edge { source: 2, target: 1, weight: 2 },
-            Edge { source: 3, target: 3, weight: 9 },
-            Edge { source: 4, target: 5, weight: 2 },
+            Edge {
+                source: 0,
+                target: 1,
+                weight: 3,
+            },
+            Edge {
+                source: 2,
+                target: 1,
+                weight: 2,
+            },
+            Edge {
+                source: 3,
+                target: 3,
+                weight: 9,
+            },
+            Edge {
+                source: 4,
+                target: 5,
+                weight: 2,
+            },
         ];
         let g = groups(6, &edges);
         assert_eq!(g.len(), 2);

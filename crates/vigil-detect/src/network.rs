@@ -89,7 +89,12 @@ pub struct Params {
 
 impl Default for Params {
     fn default() -> Self {
-        Self { window: 60.0, min_weight: 2, similarity: 0.8, min_tokens: 1.0 }
+        Self {
+            window: 60.0,
+            min_weight: 2,
+            similarity: 0.8,
+            min_tokens: 1.0,
+        }
     }
 }
 
@@ -144,7 +149,9 @@ impl Actions {
     /// co-occur with anything (SQLite stores NaN as NULL) and are left out.
     pub fn new(mut rows: Vec<(u32, f64, PostIx, AccountIx)>, accounts: usize) -> Self {
         rows.retain(|r| !r.1.is_nan());
-        rows.par_sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2)));
+        rows.par_sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)).then(a.2.cmp(&b.2))
+        });
         let mut account_start = vec![0u32; accounts + 1];
         for r in &rows {
             if let Some(c) = account_start.get_mut(r.3 as usize + 1) {
@@ -288,18 +295,32 @@ impl<'d> Network<'d> {
         let mut edges: Vec<Edge> = results.into_iter().flat_map(|r| r.0).collect();
         let names = &self.dataset.accounts;
         edges.par_sort_unstable_by(|x, y| {
-            names.name(x.source).cmp(names.name(y.source)).then_with(|| names.name(x.target).cmp(names.name(y.target)))
+            names
+                .name(x.source)
+                .cmp(names.name(y.source))
+                .then_with(|| names.name(x.target).cmp(names.name(y.target)))
         });
         self.edges = edges;
     }
 
-    fn account_edges(&self, a: usize, min_weight: u32, s: &mut Scratch, out: &mut Vec<Edge>) -> u64 {
+    fn account_edges(
+        &self,
+        a: usize,
+        min_weight: u32,
+        s: &mut Scratch,
+        out: &mut Vec<Edge>,
+    ) -> u64 {
         let mut pairs = 0u64;
         s.touched.clear();
         for &p in self.actions.of_account(a) {
             let p = p as usize;
             let m1 = self.actions.post[p];
-            let Scratch { stamp, count, touched, seen } = s;
+            let Scratch {
+                stamp,
+                count,
+                touched,
+                seen,
+            } = s;
             let mut visit = |q: usize| {
                 pairs += 1;
                 let m2 = self.actions.post[q];
@@ -316,7 +337,9 @@ impl<'d> Network<'d> {
                 }
             };
             match &self.partners {
-                Partners::Window => self.actions.window_partners(p, self.params.window, &mut visit),
+                Partners::Window => self
+                    .actions
+                    .window_partners(p, self.params.window, &mut visit),
                 Partners::Similar(index) => {
                     index.partners(&self.actions, p, self.params.window, seen, &mut visit);
                 }
@@ -326,7 +349,11 @@ impl<'d> Network<'d> {
             let c = std::mem::take(&mut s.count[u2 as usize]);
             s.stamp[u2 as usize] = NONE;
             if c >= min_weight {
-                out.push(Edge { source: a as AccountIx, target: u2, weight: c });
+                out.push(Edge {
+                    source: a as AccountIx,
+                    target: u2,
+                    weight: c,
+                });
             }
         }
         pairs
@@ -345,7 +372,10 @@ impl<'d> Network<'d> {
             let m1 = self.actions.post[p];
             let mut visit = |q: usize| {
                 let m2 = self.actions.post[q];
-                if self.actions.account[q] != edge.target || (m2 == m1 && !self.self_match) || found.len() >= limit {
+                if self.actions.account[q] != edge.target
+                    || (m2 == m1 && !self.self_match)
+                    || found.len() >= limit
+                {
                     return;
                 }
                 found.push(CoAction {
@@ -356,8 +386,12 @@ impl<'d> Network<'d> {
                 });
             };
             match &self.partners {
-                Partners::Window => self.actions.window_partners(p, self.params.window, &mut visit),
-                Partners::Similar(index) => index.partners(&self.actions, p, self.params.window, &mut seen, &mut visit),
+                Partners::Window => self
+                    .actions
+                    .window_partners(p, self.params.window, &mut visit),
+                Partners::Similar(index) => {
+                    index.partners(&self.actions, p, self.params.window, &mut seen, &mut visit)
+                }
             }
             if found.len() >= limit {
                 break;
@@ -369,7 +403,6 @@ impl<'d> Network<'d> {
     fn shared(&self, p: usize) -> Shared {
         crate::coortweet::shared(self.kind, self.actions.group[p])
     }
-
 
     /// Number of actions this network was computed over.
     pub fn actions(&self) -> usize {
@@ -391,13 +424,20 @@ fn distinct_posts(positions: &[u32], post: &[PostIx]) -> usize {
 }
 
 /// The actions of one network kind: (group, time, post, account) rows.
-pub(crate) fn build_actions(d: &Dataset, kind: NetworkKind, params: &Params) -> (Actions, Partners) {
+pub(crate) fn build_actions(
+    d: &Dataset,
+    kind: NetworkKind,
+    params: &Params,
+) -> (Actions, Partners) {
     let toolkit = d.semantics == Semantics::Toolkit;
     let posts = 0..d.posts() as u32;
     let row = |g: u32, p: u32| (g, d.post_time[p as usize], p, d.post_account[p as usize]);
     let not_repost = |p: &u32| d.post_shared[*p as usize] == NONE;
     let rows: Vec<(u32, f64, PostIx, AccountIx)> = match kind {
-        NetworkKind::CoRetweet => posts.filter(|&p| d.post_shared[p as usize] != NONE).map(|p| row(d.post_shared[p as usize], p)).collect(),
+        NetworkKind::CoRetweet => posts
+            .filter(|&p| d.post_shared[p as usize] != NONE)
+            .map(|p| row(d.post_shared[p as usize], p))
+            .collect(),
         NetworkKind::CoReply => posts
             .filter(not_repost)
             .filter(|&p| d.post_reply[p as usize] != NONE)
@@ -418,9 +458,17 @@ pub(crate) fn build_actions(d: &Dataset, kind: NetworkKind, params: &Params) -> 
                 })
                 .collect();
             let mut keys = crate::dataset::Interner::default();
-            texts.iter().zip(normalised).filter_map(|(&p, n)| n.map(|n| row(keys.intern(&n), p))).collect()
+            texts
+                .iter()
+                .zip(normalised)
+                .filter_map(|(&p, n)| n.map(|n| row(keys.intern(&n), p)))
+                .collect()
         }
-        NetworkKind::CoLink => d.links.iter().map(|l| (l.url, l.time, l.post, l.account)).collect(),
+        NetworkKind::CoLink => d
+            .links
+            .iter()
+            .map(|l| (l.url, l.time, l.post, l.account))
+            .collect(),
         NetworkKind::CoPost => posts.map(|p| row(0, p)).collect(),
         NetworkKind::CoSimilarTweet => {
             if params.similarity <= 0.0 {

@@ -28,8 +28,15 @@ pub(crate) struct SimilarIndex {
 impl SimilarIndex {
     /// Tokenises the eligible posts and returns the actions (one per post
     /// with enough tokens) to sort by time.
-    pub fn build(d: &Dataset, eligible: &[PostIx], params: &Params) -> (Self, Vec<(u32, f64, PostIx, AccountIx)>) {
-        let token_lists: Vec<Vec<String>> = eligible.par_iter().map(|&p| text::toolkit_tokens(d.post_text(p))).collect();
+    pub fn build(
+        d: &Dataset,
+        eligible: &[PostIx],
+        params: &Params,
+    ) -> (Self, Vec<(u32, f64, PostIx, AccountIx)>) {
+        let token_lists: Vec<Vec<String>> = eligible
+            .par_iter()
+            .map(|&p| text::toolkit_tokens(d.post_text(p)))
+            .collect();
         let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
         let mut frequency: Vec<u32> = Vec::new();
         let mut names: Vec<&str> = Vec::new();
@@ -49,7 +56,11 @@ impl SimilarIndex {
         }
         // Rank: rarest first, ties by text, so the order is reproducible.
         let mut order: Vec<u32> = (0..frequency.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| frequency[a as usize].cmp(&frequency[b as usize]).then(names[a as usize].cmp(names[b as usize])));
+        order.sort_unstable_by(|&a, &b| {
+            frequency[a as usize]
+                .cmp(&frequency[b as usize])
+                .then(names[a as usize].cmp(names[b as usize]))
+        });
         let mut rank = vec![0u32; order.len()];
         for (r, &id) in order.iter().enumerate() {
             rank[id as usize] = r as u32;
@@ -85,7 +96,11 @@ impl SimilarIndex {
 
     /// Builds the prefix postings over the sorted actions.
     pub fn finish(mut self, actions: &Actions) -> Self {
-        self.position_slot = actions.post.iter().map(|&p| self.post_slot[p as usize]).collect();
+        self.position_slot = actions
+            .post
+            .iter()
+            .map(|&p| self.post_slot[p as usize])
+            .collect();
         for pos in 0..actions.len() {
             let slot = self.position_slot[pos];
             let prefix = self.prefix(slot).to_vec();
@@ -98,7 +113,11 @@ impl SimilarIndex {
 
     fn set(&self, slot: u32) -> &[u32] {
         let s = self.token_start.get(slot as usize).copied().unwrap_or(0) as usize;
-        let e = self.token_start.get(slot as usize + 1).copied().unwrap_or(0) as usize;
+        let e = self
+            .token_start
+            .get(slot as usize + 1)
+            .copied()
+            .unwrap_or(0) as usize;
         self.tokens.get(s..e).unwrap_or(&[])
     }
 
@@ -114,7 +133,11 @@ impl SimilarIndex {
 
     fn similar(&self, a: u32, b: u32) -> bool {
         let (x, y) = (self.set(a), self.set(b));
-        let (small, large) = if x.len() <= y.len() { (x.len(), y.len()) } else { (y.len(), x.len()) };
+        let (small, large) = if x.len() <= y.len() {
+            (x.len(), y.len())
+        } else {
+            (y.len(), x.len())
+        };
         if large == 0 || (small as f64 / large as f64) < self.threshold {
             return false;
         }
@@ -137,7 +160,14 @@ impl SimilarIndex {
     /// Calls `f` with every action within ±window of `p` whose text is
     /// similar to p's (p itself included). `seen` is scratch of one entry
     /// per action.
-    pub fn partners(&self, actions: &Actions, p: usize, window: f64, seen: &mut [u32], mut f: impl FnMut(usize)) {
+    pub fn partners(
+        &self,
+        actions: &Actions,
+        p: usize,
+        window: f64,
+        seen: &mut [u32],
+        mut f: impl FnMut(usize),
+    ) {
         let slot = self.position_slot[p];
         let t = actions.time[p];
         let (lo, hi) = (t - window, t + window);

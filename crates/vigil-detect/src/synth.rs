@@ -88,19 +88,24 @@ impl Popularity {
     fn sample(&self, rng: &mut Rng) -> usize {
         let total = self.cumulative.last().copied().unwrap_or(1.0);
         let x = rng.unit() * total;
-        self.cumulative.partition_point(|&c| c <= x).min(self.cumulative.len() - 1)
+        self.cumulative
+            .partition_point(|&c| c <= x)
+            .min(self.cumulative.len() - 1)
     }
 }
 
 const SYLLABLES: &[&str] = &[
-    "vo", "te", "wahl", "el", "ec", "tion", "ka", "ndi", "dat", "pro", "pa", "gan", "da", "ré", "sul", "tat", "ri", "ga", "ne", "lo", "mi", "stra",
-    "ßen", "ção", "év", "ια", "ко", "ри", "sto", "par", "ty", "news", "fake", "real", "brux", "eu",
+    "vo", "te", "wahl", "el", "ec", "tion", "ka", "ndi", "dat", "pro", "pa", "gan", "da", "ré",
+    "sul", "tat", "ri", "ga", "ne", "lo", "mi", "stra", "ßen", "ção", "év", "ια", "ко", "ри",
+    "sto", "par", "ty", "news", "fake", "real", "brux", "eu",
 ];
 
 fn word(rng: &mut Rng, rank: usize) -> String {
     let mut r = Rng::new(rank as u64 * 7919 + 17);
     let n = 1 + r.below(3);
-    let mut w: String = (0..n).map(|_| SYLLABLES[r.below(SYLLABLES.len())]).collect();
+    let mut w: String = (0..n)
+        .map(|_| SYLLABLES[r.below(SYLLABLES.len())])
+        .collect();
     if rng.unit() < 0.03 {
         w.insert(0, '#');
     }
@@ -151,7 +156,12 @@ pub fn generate(profile: Profile, posts: usize, seed: u64) -> Synthetic {
     let background = posts.saturating_sub(planted_posts);
     let mut out = Vec::with_capacity(posts + 16);
     let mut next_id = 0u64;
-    let mut push = |out: &mut Vec<Post>, account: String, time: f64, kind: (Option<String>, Option<String>), text: String, urls: Vec<String>| {
+    let mut push = |out: &mut Vec<Post>,
+                    account: String,
+                    time: f64,
+                    kind: (Option<String>, Option<String>),
+                    text: String,
+                    urls: Vec<String>| {
         next_id += 1;
         out.push(Post {
             message_id: format!("m{next_id}"),
@@ -171,13 +181,33 @@ pub fn generate(profile: Profile, posts: usize, seed: u64) -> Synthetic {
             let s = popularity.sample(&mut rng);
             let delay = -profile.delay() * (1.0 - rng.unit()).ln();
             let time = (source_time[s] + delay).min(SPAN);
-            push(&mut out, account, time, (Some(format!("s{s}")), None), String::new(), Vec::new());
+            push(
+                &mut out,
+                account,
+                time,
+                (Some(format!("s{s}")), None),
+                String::new(),
+                Vec::new(),
+            );
             continue;
         }
         let time = rng.unit() * SPAN;
-        let reply = (dice >= 0.80 && dice < 0.90).then(|| format!("s{}", popularity.sample(&mut rng)));
-        let text = if dice >= 0.90 { templates[rng.below(templates.len())].clone() } else { sentence(&mut rng, &words) };
-        let urls = if rng.unit() < 0.3 { vec![format!("https://news.example/{}", url_popularity.sample(&mut rng))] } else { Vec::new() };
+        let reply = (0.80..0.90)
+            .contains(&dice)
+            .then(|| format!("s{}", popularity.sample(&mut rng)));
+        let text = if dice >= 0.90 {
+            templates[rng.below(templates.len())].clone()
+        } else {
+            sentence(&mut rng, &words)
+        };
+        let urls = if rng.unit() < 0.3 {
+            vec![format!(
+                "https://news.example/{}",
+                url_popularity.sample(&mut rng)
+            )]
+        } else {
+            Vec::new()
+        };
         push(&mut out, account, time, (None, reply), text, urls);
     }
     let mut planted = Vec::new();
@@ -185,22 +215,50 @@ pub fn generate(profile: Profile, posts: usize, seed: u64) -> Synthetic {
         let names: Vec<String> = (0..members).map(|k| format!("p{g}_{k}")).collect();
         for b in 0..bursts {
             let start = rng.unit() * (SPAN - 60.0);
-            let text = format!("{} {}", templates[rng.below(templates.len())], sentence(&mut rng, &words));
+            let text = format!(
+                "{} {}",
+                templates[rng.below(templates.len())],
+                sentence(&mut rng, &words)
+            );
             for name in &names {
                 let time = start + rng.unit() * 30.0;
                 match b % 3 {
-                    0 => push(&mut out, name.clone(), time, (Some(format!("g{g}b{b}")), None), String::new(), Vec::new()),
+                    0 => push(
+                        &mut out,
+                        name.clone(),
+                        time,
+                        (Some(format!("g{g}b{b}")), None),
+                        String::new(),
+                        Vec::new(),
+                    ),
                     1 => {
                         // The same text, give or take an ending: similar, not always identical.
                         let ending = ["", "", " !!", " 🇪🇺"][rng.below(4)];
-                        push(&mut out, name.clone(), time, (None, None), format!("{text}{ending}"), vec![format!("https://campaign.example/g{g}/{b}")]);
+                        push(
+                            &mut out,
+                            name.clone(),
+                            time,
+                            (None, None),
+                            format!("{text}{ending}"),
+                            vec![format!("https://campaign.example/g{g}/{b}")],
+                        );
                     }
-                    _ => push(&mut out, name.clone(), time, (None, Some(format!("g{g}b{b}"))), sentence(&mut rng, &words), Vec::new()),
+                    _ => push(
+                        &mut out,
+                        name.clone(),
+                        time,
+                        (None, Some(format!("g{g}b{b}"))),
+                        sentence(&mut rng, &words),
+                        Vec::new(),
+                    ),
                 }
             }
         }
         planted.push(names);
     }
     out.sort_by(|a, b| a.time.total_cmp(&b.time));
-    Synthetic { posts: out, planted }
+    Synthetic {
+        posts: out,
+        planted,
+    }
 }

@@ -76,10 +76,37 @@ fn is_extend_like(c: char) -> bool {
 fn is_mid(c: char) -> bool {
     matches!(
         c,
-        ':' | '\u{b7}' | '\u{387}' | '\u{55f}' | '\u{5f4}' | '\u{2027}' | '\u{fe13}' | '\u{fe55}' | '\u{ff1a}'
-            | '.' | '\u{2018}' | '\u{2019}' | '\u{2024}' | '\u{fe52}' | '\u{ff07}' | '\u{ff0e}' | '\''
-            | ',' | ';' | '\u{37e}' | '\u{589}' | '\u{60c}' | '\u{60d}' | '\u{66c}' | '\u{7f8}' | '\u{2044}'
-            | '\u{fe10}' | '\u{fe14}' | '\u{fe50}' | '\u{fe54}' | '\u{ff0c}' | '\u{ff1b}'
+        ':' | '\u{b7}'
+            | '\u{387}'
+            | '\u{55f}'
+            | '\u{5f4}'
+            | '\u{2027}'
+            | '\u{fe13}'
+            | '\u{fe55}'
+            | '\u{ff1a}'
+            | '.'
+            | '\u{2018}'
+            | '\u{2019}'
+            | '\u{2024}'
+            | '\u{fe52}'
+            | '\u{ff07}'
+            | '\u{ff0e}'
+            | '\''
+            | ','
+            | ';'
+            | '\u{37e}'
+            | '\u{589}'
+            | '\u{60c}'
+            | '\u{60d}'
+            | '\u{66c}'
+            | '\u{7f8}'
+            | '\u{2044}'
+            | '\u{fe10}'
+            | '\u{fe14}'
+            | '\u{fe50}'
+            | '\u{fe54}'
+            | '\u{ff0c}'
+            | '\u{ff1b}'
     )
 }
 
@@ -152,7 +179,11 @@ pub fn toolkit_tokens(text: &str) -> Vec<String> {
             continue; // inside the previous match
         }
         let rest = &cleaned[at..];
-        let spaces: usize = rest.chars().take_while(|&c| is_wseg_space(c)).map(char::len_utf8).sum();
+        let spaces: usize = rest
+            .chars()
+            .take_while(|&c| is_wseg_space(c))
+            .map(char::len_utf8)
+            .sum();
         let quote = usize::from(rest[spaces..].starts_with('\''));
         let end = at + spaces + quote;
         if end == at && last_empty_match_at == Some(at) {
@@ -193,13 +224,30 @@ mod tests {
     // the differential test in detect/oracle checks many more.
     #[test]
     fn tokens_match_the_toolkit_on_known_strings() {
-        assert_eq!(tokens("Hello, world! it's 3.14 x.com"), set(&["!", ",", "3.14", "hello", "it's", "world", "x.com"]));
+        assert_eq!(
+            tokens("Hello, world! it's 3.14 x.com"),
+            set(&["!", ",", "3.14", "hello", "it's", "world", "x.com"])
+        );
         assert_eq!(tokens("a  b\tc\nd"), set(&["a", "b", "c", "d"]));
-        assert_eq!(tokens("'orange' rock'n'roll"), set(&["orange", "rock'n'roll"]));
-        assert_eq!(tokens("日本語テキスト"), set(&["テキスト", "日", "本", "語"]));
-        assert_eq!(tokens("👍🏽👨\u{200d}👩\u{200d}👧 🇩🇪🇫🇷"), set(&["🇩🇪", "🇫🇷", "👍🏽", "👨\u{200d}👩\u{200d}👧"]));
+        assert_eq!(
+            tokens("'orange' rock'n'roll"),
+            set(&["orange", "rock'n'roll"])
+        );
+        assert_eq!(
+            tokens("日本語テキスト"),
+            set(&["テキスト", "日", "本", "語"])
+        );
+        assert_eq!(
+            tokens("👍🏽👨\u{200d}👩\u{200d}👧 🇩🇪🇫🇷"),
+            set(&["🇩🇪", "🇫🇷", "👍🏽", "👨\u{200d}👩\u{200d}👧"])
+        );
         assert_eq!(tokens("@foo bar @baz\u{1c}qux"), set(&["bar"]));
-        assert_eq!(tokens("α.β #tag https://t.co/x?y=1"), set(&["#", "/", "1", ":", "=", "?", "https", "t.co", "tag", "x", "y", "α.β"]));
+        assert_eq!(
+            tokens("α.β #tag https://t.co/x?y=1"),
+            set(&[
+                "#", "/", "1", ":", "=", "?", "https", "t.co", "tag", "x", "y", "α.β"
+            ])
+        );
         assert_eq!(tokens("x__y 1,000.5"), set(&["1,000.5", "x__y"]));
         assert!(tokens("").is_empty());
         assert!(tokens("@only @mentions").is_empty());
@@ -207,7 +255,10 @@ mod tests {
 
     #[test]
     fn normalisation_matches_the_toolkit() {
-        assert_eq!(normalise("Hello, world! it's 3.14 x.com"), "hello, world! it's 3.14 x.com");
+        assert_eq!(
+            normalise("Hello, world! it's 3.14 x.com"),
+            "hello, world! it's 3.14 x.com"
+        );
         assert_eq!(normalise("@foo bar @baz\u{1c}qux"), "bar");
         assert_eq!(normalise("a\u{1c}b"), "a b");
         assert_eq!(normalise("  RT   @x:  Same TEXT "), "rt same text");

@@ -428,6 +428,19 @@ fn check_references(json: &Map<String, Value>) -> Result<(), StixError> {
     Ok(())
 }
 
+/// The STIX 2.1 namespace for deterministic observable ids (§2.9).
+const SCO_NAMESPACE: uuid::Uuid = uuid::uuid!("00abedb4-aa42-466c-9c01-fed23315a9b7");
+
+/// The deterministic id of an observable: UUIDv5 over its ID-contributing
+/// properties, serialised as JSON (keys in order), as STIX 2.1 §2.9 asks.
+pub fn observable_id(kind: &str, contributing: &Value) -> String {
+    let name = serde_json::to_string(contributing).unwrap_or_default();
+    format!(
+        "{kind}--{}",
+        uuid::Uuid::new_v5(&SCO_NAMESPACE, name.as_bytes())
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -519,14 +532,4 @@ mod tests {
         assert_eq!(url.category(), Category::Observable);
         assert!(url.version().is_none());
     }
-}
-
-/// The STIX 2.1 namespace for deterministic observable ids (§2.9).
-const SCO_NAMESPACE: uuid::Uuid = uuid::uuid!("00abedb4-aa42-466c-9c01-fed23315a9b7");
-
-/// The deterministic id of an observable: UUIDv5 over its ID-contributing
-/// properties, serialised as JSON (keys in order), as STIX 2.1 §2.9 asks.
-pub fn observable_id(kind: &str, contributing: &Value) -> String {
-    let name = serde_json::to_string(contributing).unwrap_or_default();
-    format!("{kind}--{}", uuid::Uuid::new_v5(&SCO_NAMESPACE, name.as_bytes()))
 }

@@ -100,7 +100,6 @@ fn is_domain(text: &str) -> bool {
         })
 }
 
-
 fn str_of<'a>(object: &'a Value, property: &str) -> &'a str {
     object
         .get(property)

@@ -29,17 +29,49 @@ pub enum Format {
 /// The fields of a post, and the column names that fill them when no
 /// mapping is given (the toolkit's, CooRTweet's and common ones).
 const FIELDS: &[(&str, &[&str])] = &[
-    ("message_id", &["message_id", "content_id", "post_id", "id", "tweet_id"]),
-    ("account", &["user_id", "account_id", "author_id", "account"]),
+    (
+        "message_id",
+        &["message_id", "content_id", "post_id", "id", "tweet_id"],
+    ),
+    (
+        "account",
+        &["user_id", "account_id", "author_id", "account"],
+    ),
     ("username", &["username", "screen_name", "account_name"]),
-    ("object", &["repost_id", "object_id", "retweet_id", "retweeted_id", "shared_object"]),
+    (
+        "object",
+        &[
+            "repost_id",
+            "object_id",
+            "retweet_id",
+            "retweeted_id",
+            "shared_object",
+        ],
+    ),
     ("reply_to", &["reply_id", "in_reply_to", "reply_to"]),
     ("text", &["message", "text", "content"]),
-    ("time", &["timestamp", "timestamp_share", "time", "created_at"]),
+    (
+        "time",
+        &["timestamp", "timestamp_share", "time", "created_at"],
+    ),
     ("urls", &["urls", "url", "url_id", "expanded_url"]),
 ];
 
-const TOOLKIT_HEADER: [&str; 8] = ["message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls"];
+const TOOLKIT_HEADER: [&str; 8] = [
+    "message_id",
+    "user_id",
+    "username",
+    "repost_id",
+    "reply_id",
+    "message",
+    "timestamp",
+    "urls",
+];
+
+/// A column mapping that does not fit a file: nothing is read from it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct MappingError(String);
 
 /// Column names per field, from `--columns field=column,…` and the defaults.
 #[derive(Clone, Debug, Default)]
@@ -50,7 +82,12 @@ pub struct Mapping {
 impl Mapping {
     pub fn parse(spec: Option<&str>) -> anyhow::Result<Self> {
         let mut explicit = Vec::new();
-        for part in spec.unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        for part in spec
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let Some((field, column)) = part.split_once('=') else {
                 bail!("--columns: {part:?} is not field=column");
             };
@@ -65,7 +102,10 @@ impl Mapping {
             };
             if !FIELDS.iter().any(|(f, _)| *f == field) {
                 let known: Vec<&str> = FIELDS.iter().map(|(f, _)| *f).collect();
-                bail!("--columns: unknown field {field:?}; the fields are {}", known.join(", "));
+                bail!(
+                    "--columns: unknown field {field:?}; the fields are {}",
+                    known.join(", ")
+                );
             }
             explicit.push((field.to_owned(), column.trim().to_owned()));
         }
@@ -79,22 +119,26 @@ impl Mapping {
         for (i, (field, defaults)) in FIELDS.iter().enumerate() {
             if let Some((_, column)) = self.explicit.iter().find(|(f, _)| f == field) {
                 let Some(ix) = header.iter().position(|h| h == column) else {
-                    bail!(
+                    return Err(MappingError(format!(
                         "the column {column:?} mapped to {field} is not in the file; its columns are: {}",
                         header.join(", ")
-                    );
+                    ))
+                    .into());
                 };
                 out[i] = Some(ix);
             } else {
-                out[i] = defaults.iter().find_map(|d| header.iter().position(|h| h == d));
+                out[i] = defaults
+                    .iter()
+                    .find_map(|d| header.iter().position(|h| h == d));
             }
         }
         for (i, required) in [(0, "message_id"), (1, "account"), (6, "time")] {
             if out[i].is_none() {
-                bail!(
+                return Err(MappingError(format!(
                     "no column for {required}: name it with --columns {required}=COLUMN (the file's columns are: {})",
                     header.join(", ")
-                );
+                ))
+                .into());
             }
         }
         Ok(out)
@@ -135,7 +179,11 @@ pub fn parse_time(text: &str, iso: bool) -> Option<f64> {
     let cleaned: String = if t.contains('_') {
         let chars: Vec<char> = t.chars().collect();
         let ok = chars.iter().enumerate().all(|(i, &c)| {
-            c != '_' || (i > 0 && i + 1 < chars.len() && chars[i - 1].is_ascii_digit() && chars[i + 1].is_ascii_digit())
+            c != '_'
+                || (i > 0
+                    && i + 1 < chars.len()
+                    && chars[i - 1].is_ascii_digit()
+                    && chars[i + 1].is_ascii_digit())
         });
         if !ok {
             return None;
@@ -148,7 +196,8 @@ pub fn parse_time(text: &str, iso: bool) -> Option<f64> {
         return Some(v);
     }
     if iso {
-        let parsed = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
+        let parsed =
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()?;
         return Some(parsed.unix_timestamp_nanos() as f64 / 1e9);
     }
     None
@@ -172,23 +221,41 @@ pub fn read_files(
             Format::Auto => {
                 let lower = name.to_ascii_lowercase();
                 let lower = lower.trim_end_matches(".gz");
-                if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") { Format::Jsonl } else { Format::Csv }
+                if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+                    Format::Jsonl
+                } else {
+                    Format::Csv
+                }
             }
             other => other,
         };
         let outcome = match format {
             Format::Jsonl => read_jsonl(reader, &name, mapping, dataset, &mut report, toolkit),
-            _ => read_csv(reader, &name, format == Format::Toolkit, mapping, dataset, &mut report, toolkit),
+            _ => read_csv(
+                reader,
+                &name,
+                format == Format::Toolkit,
+                mapping,
+                dataset,
+                &mut report,
+                toolkit,
+            ),
         };
         bar.finish_and_clear();
         if let Err(damage) = outcome {
+            if damage.is::<MappingError>() {
+                return Err(damage.context(name));
+            }
             eprintln!("error: {name}: {damage:#}; the rows read before it are kept");
             report.damaged_files.push(format!("{name}: {damage:#}"));
         }
     }
     report.duplicate_rows = dataset.duplicate_rows;
     if report.rows_rejected > EXAMPLES as u64 {
-        eprintln!("warning: {} rows skipped in all (first {EXAMPLES} shown)", report.rows_rejected);
+        eprintln!(
+            "warning: {} rows skipped in all (first {EXAMPLES} shown)",
+            report.rows_rejected
+        );
     }
     Ok(report)
 }
@@ -212,7 +279,9 @@ fn open(path: &Path, progress: bool) -> anyhow::Result<(Box<dyn BufRead>, Progre
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = if progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let bar = ProgressBar::new(size);
-        if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta})")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         bar.set_message(format!("reading {}", path.display()));
@@ -220,10 +289,22 @@ fn open(path: &Path, progress: bool) -> anyhow::Result<(Box<dyn BufRead>, Progre
     } else {
         ProgressBar::hidden()
     };
-    let mut reader = BufReader::with_capacity(1 << 20, Counted { inner: file, bar: bar.clone() });
-    let gzip = reader.fill_buf().map(|b| b.starts_with(&[0x1f, 0x8b])).unwrap_or(false);
+    let mut reader = BufReader::with_capacity(
+        1 << 20,
+        Counted {
+            inner: file,
+            bar: bar.clone(),
+        },
+    );
+    let gzip = reader
+        .fill_buf()
+        .map(|b| b.starts_with(&[0x1f, 0x8b]))
+        .unwrap_or(false);
     let reader: Box<dyn BufRead> = if gzip {
-        Box::new(BufReader::with_capacity(1 << 20, flate2::bufread::MultiGzDecoder::new(reader)))
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::bufread::MultiGzDecoder::new(reader),
+        ))
     } else {
         Box::new(reader)
     };
@@ -233,7 +314,11 @@ fn open(path: &Path, progress: bool) -> anyhow::Result<(Box<dyn BufRead>, Progre
 /// Python opens text files with universal newlines: a CR or CRLF inside a
 /// quoted field arrives as LF. Reproduced in the toolkit's mode.
 fn universal_newlines(field: &str, toolkit: bool) -> String {
-    if toolkit && field.contains('\r') { field.replace("\r\n", "\n").replace('\r', "\n") } else { field.to_owned() }
+    if toolkit && field.contains('\r') {
+        field.replace("\r\n", "\n").replace('\r', "\n")
+    } else {
+        field.to_owned()
+    }
 }
 
 fn split_urls(field: &str, toolkit: bool) -> Vec<String> {
@@ -254,15 +339,34 @@ fn read_csv(
     report: &mut InputReport,
     toolkit: bool,
 ) -> anyhow::Result<()> {
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
     let mut records = csv.records();
     let header: Vec<String> = match records.next() {
         None => return Ok(()),
-        Some(first) => first.context("reading the header")?.iter().map(|h| h.trim_start_matches('\u{feff}').to_owned()).collect(),
+        Some(first) => first
+            .context("reading the header")?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').to_owned())
+            .collect(),
     };
-    let positional = positional || (header.len() == 8 && header.iter().zip(TOOLKIT_HEADER).all(|(h, t)| h == t) && mapping.explicit.is_empty());
+    let positional = positional
+        || (header.len() == 8
+            && header.iter().zip(TOOLKIT_HEADER).all(|(h, t)| h == t)
+            && mapping.explicit.is_empty());
     let columns: [Option<usize>; 8] = if positional {
-        [Some(0), Some(1), Some(2), Some(3), Some(4), Some(5), Some(6), Some(7)]
+        [
+            Some(0),
+            Some(1),
+            Some(2),
+            Some(3),
+            Some(4),
+            Some(5),
+            Some(6),
+            Some(7),
+        ]
     } else {
         mapping.resolve(&header)?
     };
@@ -271,7 +375,8 @@ fn read_csv(
             Ok(r) => r,
             Err(e) => {
                 if e.is_io_error() {
-                    return Err(anyhow::Error::new(e).context(format!("reading after row {}", report.rows_read)));
+                    return Err(anyhow::Error::new(e)
+                        .context(format!("reading after row {}", report.rows_read)));
                 }
                 let line = e.position().map_or(0, |p| p.line());
                 report.reject(name, line, e);
@@ -281,12 +386,27 @@ fn read_csv(
         let line = record.position().map_or(0, |p| p.line());
         report.rows_read += 1;
         if positional && record.len() != 8 {
-            report.reject(name, line, format!("{} fields where the toolkit format has 8", record.len()));
+            report.reject(
+                name,
+                line,
+                format!("{} fields where the toolkit format has 8", record.len()),
+            );
             continue;
         }
-        let field = |i: usize| columns[i].and_then(|c| record.get(c)).map(|v| universal_newlines(v, toolkit));
+        let field = |i: usize| {
+            columns[i]
+                .and_then(|c| record.get(c))
+                .map(|v| universal_newlines(v, toolkit))
+        };
         let Some(time) = field(6).as_deref().and_then(|t| parse_time(t, !toolkit)) else {
-            report.reject(name, line, format!("the timestamp {:?} is not a number", field(6).unwrap_or_default()));
+            report.reject(
+                name,
+                line,
+                format!(
+                    "the timestamp {:?} is not a number",
+                    field(6).unwrap_or_default()
+                ),
+            );
             continue;
         };
         let urls = match field(7) {
@@ -335,7 +455,8 @@ fn read_jsonl(
             continue;
         }
         report.rows_read += 1;
-        let object = match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&line) {
+        let object = match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&line)
+        {
             Ok(o) => o,
             Err(e) => {
                 report.reject(name, line_no, format!("not a JSON object: {e}"));
@@ -348,8 +469,14 @@ fn read_jsonl(
             let resolved = mapping.resolve(&keys)?;
             columns = Some((keys, resolved));
         }
-        let Some((keys, resolved)) = &columns else { continue };
-        let get = |f: usize| resolved[f].and_then(|c| keys.get(c)).and_then(|k| object.get(k));
+        let Some((keys, resolved)) = &columns else {
+            continue;
+        };
+        let get = |f: usize| {
+            resolved[f]
+                .and_then(|c| keys.get(c))
+                .and_then(|k| object.get(k))
+        };
         let text = |f: usize| get(f).and_then(json_text);
         let time = match get(6) {
             Some(serde_json::Value::Number(n)) => n.as_f64(),
@@ -357,12 +484,21 @@ fn read_jsonl(
             _ => None,
         };
         let Some(time) = time else {
-            report.reject(name, line_no, format!("the timestamp {:?} is not a number", get(6).map(ToString::to_string).unwrap_or_default()));
+            report.reject(
+                name,
+                line_no,
+                format!(
+                    "the timestamp {:?} is not a number",
+                    get(6).map(ToString::to_string).unwrap_or_default()
+                ),
+            );
             continue;
         };
         let urls = match get(7) {
             Some(serde_json::Value::Array(items)) => items.iter().filter_map(json_text).collect(),
-            Some(v) => json_text(v).map(|u| split_urls(&u, toolkit)).unwrap_or_default(),
+            Some(v) => json_text(v)
+                .map(|u| split_urls(&u, toolkit))
+                .unwrap_or_default(),
             None => Vec::new(),
         };
         let post = Post {

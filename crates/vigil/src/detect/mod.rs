@@ -170,24 +170,35 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
     if !(0.0..=1.0).contains(&args.similarity_threshold) {
         bail!("--similarity-threshold must be between 0 and 1");
     }
-    let tlp = vigil_stix::Tlp::from_name(&args.tlp).with_context(|| format!("unknown TLP {:?}", args.tlp))?;
+    let tlp = vigil_stix::Tlp::from_name(&args.tlp)
+        .with_context(|| format!("unknown TLP {:?}", args.tlp))?;
     if args.push.is_some() && args.token.is_none() {
         bail!("--push needs an API token (--token or VIGIL_TOKEN)");
     }
     let kinds = network_kinds(&args)?;
-    let semantics = if args.compat == Compat::Toolkit { Semantics::Toolkit } else { Semantics::Clean };
+    let semantics = if args.compat == Compat::Toolkit {
+        Semantics::Toolkit
+    } else {
+        Semantics::Clean
+    };
     let window = args.time_window.unwrap_or(match args.compat {
         Compat::Toolkit => 1.0,
         Compat::Coortweet => 10.0,
         _ => 60.0,
     });
-    if !(window >= 0.0) {
+    if window.is_nan() || window < 0.0 {
         bail!("--time-window must be a number of seconds, 0 or more");
     }
     let started = Instant::now();
     let mapping = input::Mapping::parse(args.columns.as_deref())?;
     let mut dataset = Dataset::new(semantics);
-    let report = input::read_files(&args.files, args.format, &mapping, &mut dataset, !args.quiet)?;
+    let report = input::read_files(
+        &args.files,
+        args.format,
+        &mapping,
+        &mut dataset,
+        !args.quiet,
+    )?;
     let read_seconds = started.elapsed().as_secs_f64();
     let params = Params {
         window,
@@ -203,8 +214,20 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
         let mut finding = match args.compat {
             Compat::None | Compat::Toolkit => {
                 let network = Network::compute(&dataset, kind, params);
-                let edges: Vec<Edge> = network.edges.iter().copied().filter(|e| args.include_self_loops || !e.is_loop()).collect();
-                let evidence = if evidence_limit > 0 { edges.par_iter().map(|e| network.evidence(e, evidence_limit)).collect() } else { Vec::new() };
+                let edges: Vec<Edge> = network
+                    .edges
+                    .iter()
+                    .copied()
+                    .filter(|e| args.include_self_loops || !e.is_loop())
+                    .collect();
+                let evidence = if evidence_limit > 0 {
+                    edges
+                        .par_iter()
+                        .map(|e| network.evidence(e, evidence_limit))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 Finding {
                     dataset: &dataset,
                     edge_type: kind.name().to_owned(),
@@ -218,7 +241,11 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Compat::Coortweet => {
-                let p = CoortweetParams { window, min_participation: args.min_participation, edge_weight: args.edge_weight_quantile };
+                let p = CoortweetParams {
+                    window,
+                    min_participation: args.min_participation,
+                    edge_weight: args.edge_weight_quantile,
+                };
                 let n = coortweet::network(&dataset, kind, p, args.evidence_limit);
                 Finding {
                     dataset: &dataset,
@@ -241,7 +268,11 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             Compat::Coornet => {
-                let p = CoornetParams { interval: args.coordination_interval, percentile_edge_weight: args.percentile_edge_weight, ..CoornetParams::default() };
+                let p = CoornetParams {
+                    interval: args.coordination_interval,
+                    percentile_edge_weight: args.percentile_edge_weight,
+                    ..CoornetParams::default()
+                };
                 let n = coornet::network(&dataset, p, args.evidence_limit);
                 Finding {
                     dataset: &dataset,
@@ -270,8 +301,17 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else if args.out_dir.is_none() {
         output::write_edges_to(&PathBuf::from("-"), &findings, &names)?;
     }
-    let summary = output::summary(&report, read_seconds, &findings, started.elapsed().as_secs_f64());
-    let bundle = if detailed { Some(stix::bundle(&findings, &names, tlp)?) } else { None };
+    let summary = output::summary(
+        &report,
+        read_seconds,
+        &findings,
+        started.elapsed().as_secs_f64(),
+    );
+    let bundle = if detailed {
+        Some(stix::bundle(&findings, &names, tlp)?)
+    } else {
+        None
+    };
     if let Some(dir) = &args.out_dir {
         output::write_directory(dir, &findings, &names, &summary, bundle.as_ref())?;
     }
@@ -281,7 +321,11 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
     if let (Some(url), Some(bundle)) = (&args.push, &bundle) {
         stix::push(url, args.token.as_deref().unwrap_or_default(), bundle)?;
     }
-    Ok(if report.damaged_files.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.damaged_files.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn network_kinds(args: &RunArgs) -> anyhow::Result<Vec<NetworkKind>> {
@@ -291,7 +335,11 @@ fn network_kinds(args: &RunArgs) -> anyhow::Result<Vec<NetworkKind>> {
     if args.networks.is_empty() {
         return Ok(match args.compat {
             Compat::Coortweet => vec![NetworkKind::CoRetweet],
-            _ => NetworkKind::ALL.iter().copied().filter(|k| *k != NetworkKind::CoPost).collect(),
+            _ => NetworkKind::ALL
+                .iter()
+                .copied()
+                .filter(|k| *k != NetworkKind::CoPost)
+                .collect(),
         });
     }
     args.networks
@@ -301,13 +349,18 @@ fn network_kinds(args: &RunArgs) -> anyhow::Result<Vec<NetworkKind>> {
 }
 
 fn synth_command(args: SynthArgs) -> anyhow::Result<()> {
-    let profile = Profile::parse(&args.profile).with_context(|| format!("unknown profile {:?}: light, medium, heavy", args.profile))?;
+    let profile = Profile::parse(&args.profile)
+        .with_context(|| format!("unknown profile {:?}: light, medium, heavy", args.profile))?;
     let data = synth::generate(profile, args.posts, args.seed);
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => {
-            let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
             if path.extension().is_some_and(|e| e == "gz") {
-                Box::new(flate2::write::GzEncoder::new(file, flate2::Compression::fast()))
+                Box::new(flate2::write::GzEncoder::new(
+                    file,
+                    flate2::Compression::fast(),
+                ))
             } else {
                 Box::new(file)
             }
@@ -317,7 +370,8 @@ fn synth_command(args: SynthArgs) -> anyhow::Result<()> {
     output::write_toolkit_csv(sink, &data.posts)?;
     if let Some(path) = &args.planted {
         let lines: Vec<String> = data.planted.iter().map(|g| g.join(" ")).collect();
-        std::fs::write(path, lines.join("\n") + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, lines.join("\n") + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
 }
@@ -327,7 +381,8 @@ fn tokenize_command() -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for line in std::io::stdin().lock().lines() {
-        let text: String = serde_json::from_str(&line?).context("each line must be a JSON string")?;
+        let text: String =
+            serde_json::from_str(&line?).context("each line must be a JSON string")?;
         let answer = serde_json::json!({
             "tokens": vigil_detect::text::toolkit_tokens(&text),
             "normalised": vigil_detect::text::normalise(&text),

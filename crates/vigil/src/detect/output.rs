@@ -27,10 +27,18 @@ impl<'d> Names<'d> {
     }
     pub fn account(&self, a: AccountIx) -> String {
         let id = self.dataset.account_id(a);
-        if self.redact { pseudonym(id) } else { id.to_owned() }
+        if self.redact {
+            pseudonym(id)
+        } else {
+            id.to_owned()
+        }
     }
     pub fn username(&self, a: AccountIx) -> String {
-        if self.redact { String::new() } else { self.dataset.username(a).to_owned() }
+        if self.redact {
+            String::new()
+        } else {
+            self.dataset.username(a).to_owned()
+        }
     }
     pub fn redacted(&self) -> bool {
         self.redact
@@ -54,7 +62,9 @@ pub fn time_text(seconds: f64) -> String {
 }
 
 fn csv_writer(sink: Box<dyn Write>) -> csv::Writer<Box<dyn Write>> {
-    csv::WriterBuilder::new().quote_style(csv::QuoteStyle::Always).from_writer(sink)
+    csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .from_writer(sink)
 }
 
 fn create(path: &Path) -> anyhow::Result<Box<dyn Write>> {
@@ -72,7 +82,12 @@ pub fn write_edges_to(path: &Path, findings: &[Finding], names: &Names) -> anyho
     w.write_record(["source", "target", "weight", "edge_type"])?;
     for f in findings {
         for e in &f.edges {
-            w.write_record([names.account(e.source), names.account(e.target), e.weight.to_string(), f.edge_type.clone()])?;
+            w.write_record([
+                names.account(e.source),
+                names.account(e.target),
+                e.weight.to_string(),
+                f.edge_type.clone(),
+            ])?;
         }
     }
     w.flush()?;
@@ -82,7 +97,16 @@ pub fn write_edges_to(path: &Path, findings: &[Finding], names: &Names) -> anyho
 /// Posts in the toolkit's positional CSV.
 pub fn write_toolkit_csv(sink: Box<dyn Write>, posts: &[Post]) -> anyhow::Result<()> {
     let mut w = csv::WriterBuilder::new().from_writer(sink);
-    w.write_record(["message_id", "user_id", "username", "repost_id", "reply_id", "message", "timestamp", "urls"])?;
+    w.write_record([
+        "message_id",
+        "user_id",
+        "username",
+        "repost_id",
+        "reply_id",
+        "message",
+        "timestamp",
+        "urls",
+    ])?;
     for p in posts {
         w.write_record([
             p.message_id.as_str(),
@@ -100,7 +124,12 @@ pub fn write_toolkit_csv(sink: Box<dyn Write>, posts: &[Post]) -> anyhow::Result
 }
 
 /// The run's figures, for summary.json and the terminal.
-pub fn summary(report: &InputReport, read_seconds: f64, findings: &[Finding], total_seconds: f64) -> Value {
+pub fn summary(
+    report: &InputReport,
+    read_seconds: f64,
+    findings: &[Finding],
+    total_seconds: f64,
+) -> Value {
     let networks: Vec<Value> = findings
         .iter()
         .map(|f| {
@@ -143,7 +172,12 @@ fn strip_edge_attributes(method: &Value) -> Value {
 pub fn summary_text(s: &Value) -> String {
     let mut out = format!(
         "read {} rows ({} rejected, {} duplicate ids): {} posts by {} accounts in {:.2} s",
-        s["input"]["rows_read"], s["input"]["rows_rejected"], s["input"]["duplicate_rows"], s["posts"], s["accounts"], s["read_seconds"].as_f64().unwrap_or(0.0)
+        s["input"]["rows_read"],
+        s["input"]["rows_rejected"],
+        s["input"]["duplicate_rows"],
+        s["posts"],
+        s["accounts"],
+        s["read_seconds"].as_f64().unwrap_or(0.0)
     );
     for n in s["networks"].as_array().into_iter().flatten() {
         out.push_str(&format!(
@@ -180,7 +214,11 @@ fn evidence_json(f: &Finding, names: &Names, edge: usize) -> Vec<Value> {
 }
 
 fn text_unless_redacted(d: &Dataset, names: &Names, post: PostIx) -> String {
-    if names.redacted() { String::new() } else { d.post_text(post).chars().take(280).collect() }
+    if names.redacted() {
+        String::new()
+    } else {
+        d.post_text(post).chars().take(280).collect()
+    }
 }
 
 /// The groups of a finding with their edges, evidence and statistics.
@@ -235,19 +273,48 @@ pub fn groups_json(f: &Finding, names: &Names, groups: &[Group]) -> Value {
 
 fn write_graphml(path: &Path, findings: &[Finding], names: &Names) -> anyhow::Result<()> {
     let mut w = create(path)?;
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;");
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
     let directed = findings.iter().all(|f| f.directed);
     writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
-    writeln!(w, r#"<graphml xmlns="http://graphml.graphdrawing.org/xmlns">"#)?;
-    writeln!(w, r#"  <key id="username" for="node" attr.name="username" attr.type="string"/>"#)?;
-    writeln!(w, r#"  <key id="weight" for="edge" attr.name="weight" attr.type="long"/>"#)?;
-    writeln!(w, r#"  <key id="edge_type" for="edge" attr.name="edge_type" attr.type="string"/>"#)?;
-    writeln!(w, r#"  <graph edgedefault="{}">"#, if directed { "directed" } else { "undirected" })?;
-    let mut nodes: Vec<AccountIx> = findings.iter().flat_map(|f| f.edges.iter().flat_map(|e| [e.source, e.target])).collect();
+    writeln!(
+        w,
+        r#"<graphml xmlns="http://graphml.graphdrawing.org/xmlns">"#
+    )?;
+    writeln!(
+        w,
+        r#"  <key id="username" for="node" attr.name="username" attr.type="string"/>"#
+    )?;
+    writeln!(
+        w,
+        r#"  <key id="weight" for="edge" attr.name="weight" attr.type="long"/>"#
+    )?;
+    writeln!(
+        w,
+        r#"  <key id="edge_type" for="edge" attr.name="edge_type" attr.type="string"/>"#
+    )?;
+    writeln!(
+        w,
+        r#"  <graph edgedefault="{}">"#,
+        if directed { "directed" } else { "undirected" }
+    )?;
+    let mut nodes: Vec<AccountIx> = findings
+        .iter()
+        .flat_map(|f| f.edges.iter().flat_map(|e| [e.source, e.target]))
+        .collect();
     nodes.sort_unstable();
     nodes.dedup();
     for a in nodes {
-        writeln!(w, r#"    <node id="{}"><data key="username">{}</data></node>"#, esc(&names.account(a)), esc(&names.username(a)))?;
+        writeln!(
+            w,
+            r#"    <node id="{}"><data key="username">{}</data></node>"#,
+            esc(&names.account(a)),
+            esc(&names.username(a))
+        )?;
     }
     for f in findings {
         for e in &f.edges {
@@ -266,11 +333,28 @@ fn write_graphml(path: &Path, findings: &[Finding], names: &Names) -> anyhow::Re
     Ok(())
 }
 
-fn write_nodes(path: &Path, findings: &[Finding], names: &Names, all_groups: &[Vec<Group>]) -> anyhow::Result<()> {
-    let Some(d) = findings.first().map(|f| f.dataset) else { return Ok(()) };
+fn write_nodes(
+    path: &Path,
+    findings: &[Finding],
+    names: &Names,
+    all_groups: &[Vec<Group>],
+) -> anyhow::Result<()> {
+    let Some(d) = findings.first().map(|f| f.dataset) else {
+        return Ok(());
+    };
     let posts = d.posts_per_account();
     let mut w = csv_writer(create(path)?);
-    w.write_record(["id", "username", "posts", "edge_type", "group", "out_degree", "in_degree", "out_weight", "in_weight"])?;
+    w.write_record([
+        "id",
+        "username",
+        "posts",
+        "edge_type",
+        "group",
+        "out_degree",
+        "in_degree",
+        "out_weight",
+        "in_weight",
+    ])?;
     for (f, groups) in findings.iter().zip(all_groups) {
         let mut group_of = vec![0usize; d.accounts()];
         for g in groups {
@@ -291,7 +375,11 @@ fn write_nodes(path: &Path, findings: &[Finding], names: &Names, all_groups: &[V
                 continue;
             }
             let a32 = a as AccountIx;
-            let group = if group_of[a] == 0 { String::new() } else { group_of[a].to_string() };
+            let group = if group_of[a] == 0 {
+                String::new()
+            } else {
+                group_of[a].to_string()
+            };
             w.write_record([
                 names.account(a32),
                 names.username(a32),
@@ -311,7 +399,17 @@ fn write_nodes(path: &Path, findings: &[Finding], names: &Names, all_groups: &[V
 
 fn write_evidence(path: &Path, findings: &[Finding], names: &Names) -> anyhow::Result<()> {
     let mut w = csv_writer(create(path)?);
-    w.write_record(["edge_type", "source", "target", "shared", "source_message", "target_message", "source_time", "target_time", "delta_seconds"])?;
+    w.write_record([
+        "edge_type",
+        "source",
+        "target",
+        "shared",
+        "source_message",
+        "target_message",
+        "source_time",
+        "target_time",
+        "delta_seconds",
+    ])?;
     for f in findings {
         let d = f.dataset;
         for (e, evidence) in f.edges.iter().zip(&f.evidence) {
@@ -335,14 +433,27 @@ fn write_evidence(path: &Path, findings: &[Finding], names: &Names) -> anyhow::R
 }
 
 /// Every output, in one directory.
-pub fn write_directory(dir: &Path, findings: &[Finding], names: &Names, summary: &Value, bundle: Option<&Value>) -> anyhow::Result<()> {
+pub fn write_directory(
+    dir: &Path,
+    findings: &[Finding],
+    names: &Names,
+    summary: &Value,
+    bundle: Option<&Value>,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     write_edges_to(&dir.join("edges.csv"), findings, names)?;
     write_graphml(&dir.join("network.graphml"), findings, names)?;
-    let all_groups: Vec<Vec<Group>> = findings.iter().map(|f| groups(f.dataset.accounts(), &f.edges)).collect();
+    let all_groups: Vec<Vec<Group>> = findings
+        .iter()
+        .map(|f| groups(f.dataset.accounts(), &f.edges))
+        .collect();
     write_nodes(&dir.join("nodes.csv"), findings, names, &all_groups)?;
     write_evidence(&dir.join("evidence.csv"), findings, names)?;
-    let groups: Vec<Value> = findings.iter().zip(&all_groups).map(|(f, g)| groups_json(f, names, g)).collect();
+    let groups: Vec<Value> = findings
+        .iter()
+        .zip(&all_groups)
+        .map(|(f, g)| groups_json(f, names, g))
+        .collect();
     write_json(&dir.join("groups.json"), &Value::Array(groups))?;
     write_json(&dir.join("summary.json"), summary)?;
     if let Some(bundle) = bundle {

@@ -62,9 +62,15 @@ pub fn bundle(findings: &[Finding], names: &Names, tlp: Tlp) -> anyhow::Result<V
     for f in findings {
         let d = f.dataset;
         let list = groups(d.accounts(), &f.edges);
-        summary_lines.push(format!("{}: {} edges, {} groups", f.edge_type, f.edges.len(), list.len()));
+        summary_lines.push(format!(
+            "{}: {} edges, {} groups",
+            f.edge_type,
+            f.edges.len(),
+            list.len()
+        ));
         for g in list.iter().take(GROUPS_PER_NETWORK) {
-            let account_ref = |a: AccountIx| observable_id("user-account", &json!({"user_id": names.account(a)}));
+            let account_ref =
+                |a: AccountIx| observable_id("user-account", &json!({"user_id": names.account(a)}));
             let mut refs: Vec<String> = Vec::new();
             for &a in &g.accounts {
                 let mut account = json!({
@@ -80,15 +86,30 @@ pub fn bundle(findings: &[Finding], names: &Names, tlp: Tlp) -> anyhow::Result<V
                 refs.push(account_ref(a));
                 add(&mut objects, account);
             }
-            let mut posts: Vec<PostIx> = g.edges.iter().flat_map(|&i| f.evidence.get(i).into_iter().flatten().flat_map(|c| [c.source_post, c.target_post])).collect();
+            let mut posts: Vec<PostIx> = g
+                .edges
+                .iter()
+                .flat_map(|&i| {
+                    f.evidence
+                        .get(i)
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|c| [c.source_post, c.target_post])
+                })
+                .collect();
             posts.sort_unstable();
             posts.dedup();
             for &p in posts.iter().take(POSTS_PER_GROUP) {
-                let Some(when) = stix_time(d.post_time(p)) else { continue };
+                let Some(when) = stix_time(d.post_time(p)) else {
+                    continue;
+                };
                 let mut observed = vec![account_ref(d.post_account(p))];
                 for url in d.post_urls(p).into_iter().filter(|u| u.contains("://")) {
                     let id = observable_id("url", &json!({"value": url}));
-                    add(&mut objects, json!({"type": "url", "spec_version": "2.1", "id": id, "value": url, "object_marking_refs": [marking_id]}));
+                    add(
+                        &mut objects,
+                        json!({"type": "url", "spec_version": "2.1", "id": id, "value": url, "object_marking_refs": [marking_id]}),
+                    );
                     observed.push(id.clone());
                     if !refs.contains(&id) {
                         refs.push(id);
@@ -146,7 +167,12 @@ pub fn bundle(findings: &[Finding], names: &Names, tlp: Tlp) -> anyhow::Result<V
 
 /// Adds the bundle's objects to a TAXII 2.1 collection.
 pub fn push(collection_url: &str, token: &str, bundle: &Value) -> anyhow::Result<()> {
-    let url = format!("{}/objects/", collection_url.trim_end_matches('/').trim_end_matches("/objects"));
+    let url = format!(
+        "{}/objects/",
+        collection_url
+            .trim_end_matches('/')
+            .trim_end_matches("/objects")
+    );
     let envelope = json!({"objects": bundle["objects"]});
     let response = ureq::post(&url)
         .header("Authorization", &format!("Bearer {token}"))
@@ -160,10 +186,19 @@ pub fn push(collection_url: &str, token: &str, bundle: &Value) -> anyhow::Result
     let status = response.status();
     let body: Value = response.into_body().read_json().unwrap_or(Value::Null);
     if !status.is_success() {
-        bail!("the server refused the findings ({status}): {}", body["description"].as_str().or(body["title"].as_str()).unwrap_or("no detail"));
+        bail!(
+            "the server refused the findings ({status}): {}",
+            body["description"]
+                .as_str()
+                .or(body["title"].as_str())
+                .unwrap_or("no detail")
+        );
     }
     let failures = body["failure_count"].as_u64().unwrap_or(0);
-    eprintln!("pushed to {url}: {} objects accepted, {failures} refused", body["success_count"].as_u64().unwrap_or(0));
+    eprintln!(
+        "pushed to {url}: {} objects accepted, {failures} refused",
+        body["success_count"].as_u64().unwrap_or(0)
+    );
     if failures > 0 {
         bail!("{failures} objects were refused: {}", body["failures"]);
     }
