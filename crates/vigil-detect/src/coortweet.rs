@@ -144,7 +144,7 @@ pub fn network(
             acc.evidence.push(CoAction {
                 source_post: actions.post[p.older],
                 target_post: actions.post[p.newer],
-                shared: shared(kind, actions.group[p.older]),
+                shared: Shared::of(kind, actions.group[p.older]),
                 delta,
             });
         }
@@ -187,15 +187,5 @@ pub fn network(
         all_accounts,
         threshold,
         co_shares: pairs.len() as u64,
-    }
-}
-
-pub(crate) fn shared(kind: NetworkKind, group: u32) -> Shared {
-    match kind {
-        NetworkKind::CoRetweet => Shared::Object(group),
-        NetworkKind::CoReply => Shared::Reply(group),
-        NetworkKind::CoLink => Shared::Url(group),
-        NetworkKind::CoTweet | NetworkKind::CoSimilarTweet => Shared::Text,
-        NetworkKind::CoPost => Shared::Nothing,
     }
 }

@@ -244,14 +244,19 @@ impl Dataset {
         let key = self.post_reply.get(post as usize).copied().unwrap_or(NONE);
         (key != NONE).then(|| self.objects.name(key))
     }
-    /// The URLs recorded for a post (from every row with its id).
-    pub fn post_urls(&self, post: PostIx) -> Vec<&str> {
-        self.links
-            .iter()
-            .filter(|l| l.post == post)
-            .map(|l| self.urls.name(l.url))
-            .collect()
+    /// The URLs recorded for each of `posts` (from every row with its id),
+    /// in one pass over the links.
+    pub fn urls_of(&self, posts: &[PostIx]) -> FxHashMap<PostIx, Vec<&str>> {
+        let wanted: FxHashSet<PostIx> = posts.iter().copied().collect();
+        let mut out: FxHashMap<PostIx, Vec<&str>> = FxHashMap::default();
+        for link in self.links.iter().filter(|l| wanted.contains(&l.post)) {
+            out.entry(link.post)
+                .or_default()
+                .push(self.urls.name(link.url));
+        }
+        out
     }
+
     /// The readable name of what a co-action shared.
     pub fn shared_label(&self, shared: crate::network::Shared) -> &str {
         use crate::network::Shared;

@@ -122,6 +122,19 @@ pub enum Shared {
     Nothing,
 }
 
+impl Shared {
+    /// What the actions of a network kind share, given their group.
+    pub(crate) fn of(kind: NetworkKind, group: u32) -> Shared {
+        match kind {
+            NetworkKind::CoRetweet => Shared::Object(group),
+            NetworkKind::CoReply => Shared::Reply(group),
+            NetworkKind::CoLink => Shared::Url(group),
+            NetworkKind::CoTweet | NetworkKind::CoSimilarTweet => Shared::Text,
+            NetworkKind::CoPost => Shared::Nothing,
+        }
+    }
+}
+
 /// One pair of actions behind an edge: the evidence an analyst checks.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CoAction {
@@ -276,10 +289,7 @@ impl<'d> Network<'d> {
                     stamp: vec![NONE; accounts],
                     count: vec![0; accounts],
                     touched: Vec::new(),
-                    seen: match self.partners {
-                        Partners::Similar(_) => vec![NONE; self.actions.len()],
-                        Partners::Window => Vec::new(),
-                    },
+                    seen: self.new_seen(),
                 },
                 |scratch, chunk| {
                     let mut edges = Vec::new();
@@ -336,14 +346,7 @@ impl<'d> Network<'d> {
                     count[u2] += 1;
                 }
             };
-            match &self.partners {
-                Partners::Window => self
-                    .actions
-                    .window_partners(p, self.params.window, &mut visit),
-                Partners::Similar(index) => {
-                    index.partners(&self.actions, p, self.params.window, seen, &mut visit);
-                }
-            }
+            self.for_each_partner(p, seen, &mut visit);
         }
         for &u2 in &s.touched {
             let c = std::mem::take(&mut s.count[u2 as usize]);
@@ -359,49 +362,83 @@ impl<'d> Network<'d> {
         pairs
     }
 
+    /// Scratch for [`Self::for_each_partner`]: one entry per action for
+    /// similar text, none otherwise.
+    fn new_seen(&self) -> Vec<u32> {
+        match self.partners {
+            Partners::Similar(_) => vec![NONE; self.actions.len()],
+            Partners::Window => Vec::new(),
+        }
+    }
+
+    /// Calls `f` with every partner of the action at `p` (itself included).
+    /// `seen` may be reused across calls as long as each `p` is probed once.
+    fn for_each_partner(&self, p: usize, seen: &mut [u32], f: impl FnMut(usize)) {
+        match &self.partners {
+            Partners::Window => self.actions.window_partners(p, self.params.window, f),
+            Partners::Similar(index) => {
+                index.partners(&self.actions, p, self.params.window, seen, f)
+            }
+        }
+    }
+
     /// The pairs of actions behind an edge, at most `limit` of them, in the
     /// source's message order.
     pub fn evidence(&self, edge: &Edge, limit: usize) -> Vec<CoAction> {
-        let mut found = Vec::new();
-        let mut seen = match self.partners {
-            Partners::Similar(_) => vec![NONE; self.actions.len()],
-            Partners::Window => Vec::new(),
-        };
-        for &p in self.actions.of_account(edge.source as usize) {
-            let p = p as usize;
-            let m1 = self.actions.post[p];
-            let mut visit = |q: usize| {
-                let m2 = self.actions.post[q];
-                if self.actions.account[q] != edge.target
-                    || (m2 == m1 && !self.self_match)
-                    || found.len() >= limit
-                {
-                    return;
-                }
-                found.push(CoAction {
-                    source_post: m1,
-                    target_post: m2,
-                    shared: self.shared(p),
-                    delta: self.actions.time[q] - self.actions.time[p],
-                });
-            };
-            match &self.partners {
-                Partners::Window => self
-                    .actions
-                    .window_partners(p, self.params.window, &mut visit),
-                Partners::Similar(index) => {
-                    index.partners(&self.actions, p, self.params.window, &mut seen, &mut visit)
-                }
-            }
-            if found.len() >= limit {
-                break;
-            }
-        }
-        found
+        self.evidence_all(std::slice::from_ref(edge), limit)
+            .pop()
+            .unwrap_or_default()
     }
 
-    fn shared(&self, p: usize) -> Shared {
-        crate::coortweet::shared(self.kind, self.actions.group[p])
+    /// The evidence of many edges (same order), at most `limit` co-actions
+    /// each: one scan of each source account's actions serves all its edges.
+    pub fn evidence_all(&self, edges: &[Edge], limit: usize) -> Vec<Vec<CoAction>> {
+        let mut by_source: Vec<usize> = (0..edges.len()).collect();
+        by_source.sort_unstable_by_key(|&i| edges[i].source);
+        let sources: Vec<&[usize]> = by_source
+            .chunk_by(|&a, &b| edges[a].source == edges[b].source)
+            .collect();
+        let found: Vec<Vec<(usize, Vec<CoAction>)>> = sources
+            .par_iter()
+            .map_init(
+                || self.new_seen(),
+                |seen, indices| {
+                    let targets: rustc_hash::FxHashMap<AccountIx, usize> = indices
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &i)| (edges[i].target, k))
+                        .collect();
+                    let mut out: Vec<Vec<CoAction>> = vec![Vec::new(); indices.len()];
+                    let source = edges[indices[0]].source as usize;
+                    for &p in self.actions.of_account(source) {
+                        let p = p as usize;
+                        let m1 = self.actions.post[p];
+                        self.for_each_partner(p, seen, |q| {
+                            let m2 = self.actions.post[q];
+                            if m2 == m1 && !self.self_match {
+                                return;
+                            }
+                            if let Some(&k) = targets.get(&self.actions.account[q])
+                                && out[k].len() < limit
+                            {
+                                out[k].push(CoAction {
+                                    source_post: m1,
+                                    target_post: m2,
+                                    shared: Shared::of(self.kind, self.actions.group[p]),
+                                    delta: self.actions.time[q] - self.actions.time[p],
+                                });
+                            }
+                        });
+                    }
+                    indices.iter().copied().zip(out).collect()
+                },
+            )
+            .collect();
+        let mut evidence = vec![Vec::new(); edges.len()];
+        for (i, list) in found.into_iter().flatten() {
+            evidence[i] = list;
+        }
+        evidence
     }
 
     /// Number of actions this network was computed over.

@@ -101,13 +101,13 @@ impl SimilarIndex {
             .iter()
             .map(|&p| self.post_slot[p as usize])
             .collect();
-        for pos in 0..actions.len() {
-            let slot = self.position_slot[pos];
-            let prefix = self.prefix(slot).to_vec();
-            for token in prefix {
-                self.postings[token as usize].push(pos as u32);
+        let mut postings = std::mem::take(&mut self.postings);
+        for (pos, &slot) in self.position_slot.iter().enumerate() {
+            for &token in self.prefix(slot) {
+                postings[token as usize].push(pos as u32);
             }
         }
+        self.postings = postings;
         self
     }
 

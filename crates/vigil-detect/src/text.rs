@@ -66,9 +66,9 @@ fn is_wseg_space(c: char) -> bool {
 /// attaches to what precedes them. Found with the segmenter itself: such a
 /// character does not break after a full stop.
 fn is_extend_like(c: char) -> bool {
-    let mut probe = String::from(".");
-    probe.push(c);
-    probe.split_word_bounds().count() == 1
+    let mut buffer = [b'.'; 5];
+    let len = 1 + c.encode_utf8(&mut buffer[1..]).len();
+    std::str::from_utf8(&buffer[..len]).is_ok_and(|probe| probe.split_word_bounds().count() == 1)
 }
 
 /// MidLetter, MidNum, MidNumLet and Single_Quote (Word_Break): the

@@ -223,7 +223,7 @@ fn coortweet_reproduces_its_published_network_on_the_russian_retweets() {
         "/../../data/coordination/russian_coord_tweets.csv.gz"
     );
     let file = std::fs::File::open(path).unwrap();
-    let reader = BufReader::new(flate2_free_gunzip(file));
+    let reader = BufReader::new(flate2::read::MultiGzDecoder::new(file));
     let mut d = Dataset::new(Semantics::Clean);
     for (i, line) in reader.lines().enumerate() {
         let line = line.unwrap();
@@ -254,9 +254,4 @@ fn coortweet_reproduces_its_published_network_on_the_russian_retweets() {
             .iter()
             .all(|e| f64::from(e.edge.weight) > n.threshold)
     );
-}
-
-/// The test reads the shipped gzip file with the decoder the CLI uses.
-fn flate2_free_gunzip(file: std::fs::File) -> impl std::io::Read {
-    flate2::read::MultiGzDecoder::new(file)
 }

@@ -172,16 +172,6 @@ fn init_tracing() {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    // Detection is CPU-bound work on all cores (rayon): no async runtime.
-    let cli = match cli.command {
-        Command::Detect(args) => {
-            return detect::run(args).unwrap_or_else(|e| {
-                eprintln!("error: {e:#}");
-                ExitCode::from(2)
-            });
-        }
-        other => Cli { command: other },
-    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -202,7 +192,8 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
-            Command::Detect(_) => Ok(ExitCode::SUCCESS),
+            // CPU-bound work on rayon's threads; the runtime just waits.
+            Command::Detect(args) => detect::run(args),
         }
     });
     match result {

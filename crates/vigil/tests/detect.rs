@@ -118,6 +118,36 @@ fn bad_rows_truncated_gzip_and_wrong_mappings_are_reported_and_good_rows_kept() 
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("\"a\",\"b\",\"1\",\"co_retweet\""));
+    // JSONL: a line that is not JSON and a bad timestamp are reported with their line numbers.
+    let jsonl = dir.path().join("posts.jsonl");
+    std::fs::write(
+        &jsonl,
+        "{\"id\":\"1\",\"account_id\":\"a\",\"object_id\":\"x\",\"timestamp\":10}\n\
+         {\"id\":\"2\",\"account_id\":\"b\",\"object_id\":\"x\",\"timestamp\":\"11\"}\n\
+         not json\n\
+         {\"id\":\"3\",\"account_id\":\"b\",\"object_id\":\"x\",\"timestamp\":\"soon\"}\n",
+    )
+    .unwrap();
+    let out = vigil(&[
+        "detect",
+        jsonl.to_str().unwrap(),
+        "--network",
+        "co_share",
+        "--min-edge-weight",
+        "1",
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("posts.jsonl:3: not a JSON object"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("posts.jsonl:4: the timestamp"), "{stderr}");
+    assert_eq!(
+        text(&out.stdout),
+        "\"source\",\"target\",\"weight\",\"edge_type\"\n\"a\",\"b\",\"1\",\"co_retweet\"\n\"b\",\"a\",\"1\",\"co_retweet\"\n"
+    );
 }
 
 #[test]

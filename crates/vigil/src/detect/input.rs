@@ -447,7 +447,8 @@ fn read_jsonl(
     report: &mut InputReport,
     toolkit: bool,
 ) -> anyhow::Result<()> {
-    let mut columns: Option<(Vec<String>, [Option<usize>; 8])> = None;
+    // The first object's keys fix, for each field, the key that fills it.
+    let mut fields: Option<[Option<String>; 8]> = None;
     for (i, line) in reader.lines().enumerate() {
         let line_no = i as u64 + 1;
         let line = line.with_context(|| format!("reading line {line_no}"))?;
@@ -463,20 +464,15 @@ fn read_jsonl(
                 continue;
             }
         };
-        // The first object's keys fix the mapping for the file.
-        if columns.is_none() {
-            let keys: Vec<String> = object.keys().cloned().collect();
-            let resolved = mapping.resolve(&keys)?;
-            columns = Some((keys, resolved));
-        }
-        let Some((keys, resolved)) = &columns else {
-            continue;
+        let fields = match &mut fields {
+            Some(fields) => fields,
+            None => {
+                let keys: Vec<String> = object.keys().cloned().collect();
+                let resolved = mapping.resolve(&keys)?;
+                fields.insert(resolved.map(|c| c.and_then(|c| keys.get(c).cloned())))
+            }
         };
-        let get = |f: usize| {
-            resolved[f]
-                .and_then(|c| keys.get(c))
-                .and_then(|k| object.get(k))
-        };
+        let get = |f: usize| fields[f].as_ref().and_then(|k| object.get(k));
         let text = |f: usize| get(f).and_then(json_text);
         let time = match get(6) {
             Some(serde_json::Value::Number(n)) => n.as_f64(),

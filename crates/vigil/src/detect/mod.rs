@@ -16,9 +16,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use rayon::prelude::*;
 use vigil_detect::coornet::{self, CoornetParams};
 use vigil_detect::coortweet::{self, CoortweetParams};
+use vigil_detect::groups::{Group, groups};
 use vigil_detect::synth::{self, Profile};
 use vigil_detect::{CoAction, Dataset, Edge, Network, NetworkKind, Params, Semantics};
 
@@ -156,11 +156,23 @@ pub struct Finding<'d> {
     pub edges: Vec<Edge>,
     /// Evidence per edge (same order), filled only when outputs need it.
     pub evidence: Vec<Vec<CoAction>>,
-    pub actions: usize,
+    /// Connected groups of the edges, largest first (set by `finish`).
+    pub groups: Vec<Group>,
+    /// Actions the network was computed over (toolkit and Vigil modes).
+    pub actions: Option<usize>,
     pub candidate_pairs: u64,
     pub seconds: f64,
     /// Facts of the method (thresholds, estimated interval).
     pub method: serde_json::Value,
+}
+
+impl Finding<'_> {
+    /// Groups the edges and records the time spent since `started`.
+    fn finish(mut self, started: Instant) -> Self {
+        self.groups = groups(self.dataset.accounts(), &self.edges);
+        self.seconds = started.elapsed().as_secs_f64();
+        self
+    }
 }
 
 fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -211,7 +223,7 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut findings = Vec::new();
     for kind in kinds {
         let t = Instant::now();
-        let mut finding = match args.compat {
+        let finding = match args.compat {
             Compat::None | Compat::Toolkit => {
                 let network = Network::compute(&dataset, kind, params);
                 let edges: Vec<Edge> = network
@@ -221,10 +233,7 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
                     .filter(|e| args.include_self_loops || !e.is_loop())
                     .collect();
                 let evidence = if evidence_limit > 0 {
-                    edges
-                        .par_iter()
-                        .map(|e| network.evidence(e, evidence_limit))
-                        .collect()
+                    network.evidence_all(&edges, evidence_limit)
                 } else {
                     Vec::new()
                 };
@@ -234,7 +243,8 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
                     directed: true,
                     edges,
                     evidence,
-                    actions: network.actions(),
+                    groups: Vec::new(),
+                    actions: Some(network.actions()),
                     candidate_pairs: network.candidate_pairs,
                     seconds: 0.0,
                     method: serde_json::json!({"definition": if semantics == Semantics::Toolkit { "coordination-network-toolkit 1.5.2" } else { "vigil" }, "params": params}),
@@ -247,16 +257,7 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
                     edge_weight: args.edge_weight_quantile,
                 };
                 let n = coortweet::network(&dataset, kind, p, args.evidence_limit);
-                Finding {
-                    dataset: &dataset,
-                    edge_type: kind.name().to_owned(),
-                    directed: false,
-                    edges: n.edges.iter().map(|e| e.edge).collect(),
-                    evidence: n.edges.iter().map(|e| e.evidence.clone()).collect(),
-                    actions: 0,
-                    candidate_pairs: n.co_shares,
-                    seconds: 0.0,
-                    method: serde_json::json!({
+                let method = serde_json::json!({
                         "definition": "CooRTweet 2.1 (detect_groups + generate_coordinated_network, subgraph 1)",
                         "time_window": window, "min_participation": p.min_participation, "edge_weight": p.edge_weight,
                         "weight_threshold": n.threshold, "edges_before_threshold": n.all_edges, "accounts_before_threshold": n.all_accounts,
@@ -264,7 +265,19 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
                             "avg_time_delta": e.avg_time_delta, "n_content_id": e.n_content_id,
                             "n_content_id_y": e.n_content_id_y, "edge_symmetry_score": e.edge_symmetry_score,
                         })).collect::<Vec<_>>(),
-                    }),
+                });
+                let (edges, evidence) = n.edges.into_iter().map(|e| (e.edge, e.evidence)).unzip();
+                Finding {
+                    dataset: &dataset,
+                    edge_type: kind.name().to_owned(),
+                    directed: false,
+                    edges,
+                    evidence,
+                    groups: Vec::new(),
+                    actions: None,
+                    candidate_pairs: n.co_shares,
+                    seconds: 0.0,
+                    method,
                 }
             }
             Compat::Coornet => {
@@ -274,26 +287,28 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
                     ..CoornetParams::default()
                 };
                 let n = coornet::network(&dataset, p, args.evidence_limit);
-                Finding {
-                    dataset: &dataset,
-                    edge_type: "coordinated_link_sharing".to_owned(),
-                    directed: false,
-                    edges: n.edges.iter().map(|e| e.0).collect(),
-                    evidence: n.edges.iter().map(|e| e.1.clone()).collect(),
-                    actions: 0,
-                    candidate_pairs: n.coordinated_shares,
-                    seconds: 0.0,
-                    method: serde_json::json!({
+                let method = serde_json::json!({
                         "definition": "CooRnet (estimate_coord_interval + get_coord_shares + build_coord_graph)",
                         "coordination_interval": n.interval, "interval_estimated": n.estimated,
                         "percentile_edge_weight": p.percentile_edge_weight, "weight_threshold": n.threshold,
                         "coordinated_shares": n.coordinated_shares,
-                    }),
+                });
+                let (edges, evidence) = n.edges.into_iter().unzip();
+                Finding {
+                    dataset: &dataset,
+                    edge_type: "coordinated_link_sharing".to_owned(),
+                    directed: false,
+                    edges,
+                    evidence,
+                    groups: Vec::new(),
+                    actions: None,
+                    candidate_pairs: n.coordinated_shares,
+                    seconds: 0.0,
+                    method,
                 }
             }
         };
-        finding.seconds = t.elapsed().as_secs_f64();
-        findings.push(finding);
+        findings.push(finding.finish(t));
     }
     let names = output::Names::new(&dataset, args.redact);
     if let Some(path) = &args.output {
@@ -307,8 +322,9 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
         &findings,
         started.elapsed().as_secs_f64(),
     );
+    // No group, no findings to describe: the STIX bundle is left out.
     let bundle = if detailed {
-        Some(stix::bundle(&findings, &names, tlp)?)
+        stix::bundle(&findings, &names, tlp)
     } else {
         None
     };
@@ -318,7 +334,10 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
     if !args.quiet {
         eprintln!("{}", output::summary_text(&summary));
     }
-    if let (Some(url), Some(bundle)) = (&args.push, &bundle) {
+    if let Some(url) = &args.push {
+        let Some(bundle) = &bundle else {
+            bail!("no coordinated group was found: nothing was pushed to {url}");
+        };
         stix::push(url, args.token.as_deref().unwrap_or_default(), bundle)?;
     }
     Ok(if report.damaged_files.is_empty() {

@@ -8,7 +8,6 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use vigil_detect::groups::{Group, groups};
 use vigil_detect::{AccountIx, Dataset, Post, PostIx};
 
 use super::Finding;
@@ -50,15 +49,27 @@ fn pseudonym(id: &str) -> String {
     format!("acct-{}", hex::encode(&digest[..6]))
 }
 
+/// Unix seconds as a STIX/RFC 3339 timestamp (UTC, milliseconds), when
+/// they fall between 1990 and 2200: anything else is not Unix time.
+pub fn unix_time(seconds: f64) -> Option<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos((seconds * 1e9) as i128).ok()?;
+    (1990..=2200).contains(&t.year()).then(|| {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.millisecond()
+        )
+    })
+}
+
 /// Seconds as RFC 3339 when they look like Unix time, else as a number.
 pub fn time_text(seconds: f64) -> String {
-    if (1.0e8..1.0e11).contains(&seconds)
-        && let Ok(t) = time::OffsetDateTime::from_unix_timestamp_nanos((seconds * 1e9) as i128)
-        && let Ok(text) = t.format(&time::format_description::well_known::Rfc3339)
-    {
-        return text;
-    }
-    format!("{seconds}")
+    unix_time(seconds).unwrap_or_else(|| format!("{seconds}"))
 }
 
 fn csv_writer(sink: Box<dyn Write>) -> csv::Writer<Box<dyn Write>> {
@@ -133,7 +144,7 @@ pub fn summary(
     let networks: Vec<Value> = findings
         .iter()
         .map(|f| {
-            let groups = groups(f.dataset.accounts(), &f.edges);
+            let groups = &f.groups;
             let loops = f.edges.iter().filter(|e| e.is_loop()).count();
             json!({
                 "edge_type": f.edge_type,
@@ -222,9 +233,10 @@ fn text_unless_redacted(d: &Dataset, names: &Names, post: PostIx) -> String {
 }
 
 /// The groups of a finding with their edges, evidence and statistics.
-pub fn groups_json(f: &Finding, names: &Names, groups: &[Group]) -> Value {
+pub fn groups_json(f: &Finding, names: &Names) -> Value {
     let d = f.dataset;
-    let list: Vec<Value> = groups
+    let list: Vec<Value> = f
+        .groups
         .iter()
         .map(|g| {
             let mut times: Vec<f64> = Vec::new();
@@ -273,12 +285,8 @@ pub fn groups_json(f: &Finding, names: &Names, groups: &[Group]) -> Value {
 
 fn write_graphml(path: &Path, findings: &[Finding], names: &Names) -> anyhow::Result<()> {
     let mut w = create(path)?;
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    // The HTML escaping of the web pages is valid XML escaping too.
+    let esc = vigil_server::pages::escape;
     let directed = findings.iter().all(|f| f.directed);
     writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
@@ -333,12 +341,7 @@ fn write_graphml(path: &Path, findings: &[Finding], names: &Names) -> anyhow::Re
     Ok(())
 }
 
-fn write_nodes(
-    path: &Path,
-    findings: &[Finding],
-    names: &Names,
-    all_groups: &[Vec<Group>],
-) -> anyhow::Result<()> {
+fn write_nodes(path: &Path, findings: &[Finding], names: &Names) -> anyhow::Result<()> {
     let Some(d) = findings.first().map(|f| f.dataset) else {
         return Ok(());
     };
@@ -355,9 +358,9 @@ fn write_nodes(
         "out_weight",
         "in_weight",
     ])?;
-    for (f, groups) in findings.iter().zip(all_groups) {
+    for f in findings {
         let mut group_of = vec![0usize; d.accounts()];
-        for g in groups {
+        for g in &f.groups {
             for &a in &g.accounts {
                 group_of[a as usize] = g.number;
             }
@@ -443,17 +446,9 @@ pub fn write_directory(
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     write_edges_to(&dir.join("edges.csv"), findings, names)?;
     write_graphml(&dir.join("network.graphml"), findings, names)?;
-    let all_groups: Vec<Vec<Group>> = findings
-        .iter()
-        .map(|f| groups(f.dataset.accounts(), &f.edges))
-        .collect();
-    write_nodes(&dir.join("nodes.csv"), findings, names, &all_groups)?;
+    write_nodes(&dir.join("nodes.csv"), findings, names)?;
     write_evidence(&dir.join("evidence.csv"), findings, names)?;
-    let groups: Vec<Value> = findings
-        .iter()
-        .zip(&all_groups)
-        .map(|(f, g)| groups_json(f, names, g))
-        .collect();
+    let groups: Vec<Value> = findings.iter().map(|f| groups_json(f, names)).collect();
     write_json(&dir.join("groups.json"), &Value::Array(groups))?;
     write_json(&dir.join("summary.json"), summary)?;
     if let Some(bundle) = bundle {

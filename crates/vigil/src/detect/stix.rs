@@ -6,45 +6,29 @@
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use vigil_detect::groups::groups;
+use vigil_detect::groups::Group;
 use vigil_detect::{AccountIx, PostIx};
 use vigil_stix::{Tlp, TlpProfile, observable_id};
 
 use super::Finding;
-use super::output::Names;
+use super::output::{Names, unix_time};
 
 /// Groups per network described in the bundle, largest first.
 const GROUPS_PER_NETWORK: usize = 25;
 /// Posts per group described as observed-data.
 const POSTS_PER_GROUP: usize = 100;
 
-fn stix_time(seconds: f64) -> Option<String> {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos((seconds * 1e9) as i128).ok()?;
-    let year = t.year();
-    (1990..=2200).contains(&year).then(|| {
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            year,
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.millisecond()
-        )
-    })
-}
-
 fn now() -> String {
     let seconds = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e9;
-    stix_time(seconds).unwrap_or_else(|| "2026-01-01T00:00:00.000Z".to_owned())
+    unix_time(seconds).unwrap_or_else(|| "2026-01-01T00:00:00.000Z".to_owned())
 }
 
 fn new_id(kind: &str) -> String {
     format!("{kind}--{}", uuid::Uuid::new_v4())
 }
 
-pub fn bundle(findings: &[Finding], names: &Names, tlp: Tlp) -> anyhow::Result<Value> {
+/// The bundle, or None when no network has a group to describe.
+pub fn bundle(findings: &[Finding], names: &Names, tlp: Tlp) -> Option<Value> {
     let marking = tlp.marking_definition(TlpProfile::Oasis);
     let marking_id = tlp.marking_id(TlpProfile::Oasis).to_owned();
     let created = now();
@@ -61,14 +45,18 @@ pub fn bundle(findings: &[Finding], names: &Names, tlp: Tlp) -> anyhow::Result<V
     let mut summary_lines = Vec::new();
     for f in findings {
         let d = f.dataset;
-        let list = groups(d.accounts(), &f.edges);
+        let list = &f.groups;
         summary_lines.push(format!(
             "{}: {} edges, {} groups",
             f.edge_type,
             f.edges.len(),
             list.len()
         ));
-        for g in list.iter().take(GROUPS_PER_NETWORK) {
+        let top = &list[..list.len().min(GROUPS_PER_NETWORK)];
+        let group_posts: Vec<Vec<PostIx>> = top.iter().map(|g| evidence_posts(f, g)).collect();
+        let all_posts: Vec<PostIx> = group_posts.iter().flatten().copied().collect();
+        let urls = d.urls_of(&all_posts);
+        for (g, posts) in top.iter().zip(&group_posts) {
             let account_ref =
                 |a: AccountIx| observable_id("user-account", &json!({"user_id": names.account(a)}));
             let mut refs: Vec<String> = Vec::new();
@@ -86,25 +74,13 @@ pub fn bundle(findings: &[Finding], names: &Names, tlp: Tlp) -> anyhow::Result<V
                 refs.push(account_ref(a));
                 add(&mut objects, account);
             }
-            let mut posts: Vec<PostIx> = g
-                .edges
-                .iter()
-                .flat_map(|&i| {
-                    f.evidence
-                        .get(i)
-                        .into_iter()
-                        .flatten()
-                        .flat_map(|c| [c.source_post, c.target_post])
-                })
-                .collect();
-            posts.sort_unstable();
-            posts.dedup();
-            for &p in posts.iter().take(POSTS_PER_GROUP) {
-                let Some(when) = stix_time(d.post_time(p)) else {
+            for &p in posts {
+                let Some(when) = unix_time(d.post_time(p)) else {
                     continue;
                 };
                 let mut observed = vec![account_ref(d.post_account(p))];
-                for url in d.post_urls(p).into_iter().filter(|u| u.contains("://")) {
+                let post_urls = urls.get(&p).into_iter().flatten();
+                for url in post_urls.filter(|u| u.contains("://")) {
                     let id = observable_id("url", &json!({"value": url}));
                     add(
                         &mut objects,
@@ -150,7 +126,7 @@ pub fn bundle(findings: &[Finding], names: &Names, tlp: Tlp) -> anyhow::Result<V
         }
     }
     if groupings.is_empty() {
-        bail!("no coordinated group was found: there is nothing to describe in STIX");
+        return None;
     }
     let report = json!({
         "type": "report", "spec_version": "2.1", "id": new_id("report"),
@@ -162,7 +138,26 @@ pub fn bundle(findings: &[Finding], names: &Names, tlp: Tlp) -> anyhow::Result<V
         "object_marking_refs": [marking_id],
     });
     objects.insert(1, report);
-    Ok(json!({"type": "bundle", "id": new_id("bundle"), "objects": objects}))
+    Some(json!({"type": "bundle", "id": new_id("bundle"), "objects": objects}))
+}
+
+/// The posts behind a group's edges, at most `POSTS_PER_GROUP`.
+fn evidence_posts(f: &Finding, g: &Group) -> Vec<PostIx> {
+    let mut posts: Vec<PostIx> = g
+        .edges
+        .iter()
+        .flat_map(|&i| {
+            f.evidence
+                .get(i)
+                .into_iter()
+                .flatten()
+                .flat_map(|c| [c.source_post, c.target_post])
+        })
+        .collect();
+    posts.sort_unstable();
+    posts.dedup();
+    posts.truncate(POSTS_PER_GROUP);
+    posts
 }
 
 /// Adds the bundle's objects to a TAXII 2.1 collection.
