@@ -1,6 +1,7 @@
 //! Posts as they come in, and the interned, column-oriented dataset the
 //! networks are computed from.
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
@@ -34,6 +35,37 @@ pub struct Post {
     pub urls: Vec<String>,
 }
 
+impl Post {
+    /// Whether `semantics` accepts this post: Vigil refuses empty ids and
+    /// non-finite times; the toolkit takes an empty id as an id like any
+    /// other and stores NaN as NULL.
+    pub fn check(&self, semantics: Semantics) -> Result<(), PostError> {
+        if semantics == Semantics::Toolkit {
+            return Ok(());
+        }
+        if self.message_id.is_empty() {
+            return Err(PostError::EmptyMessageId);
+        }
+        if self.account.is_empty() {
+            return Err(PostError::EmptyAccount);
+        }
+        if !self.time.is_finite() {
+            return Err(PostError::NonFiniteTime);
+        }
+        Ok(())
+    }
+
+    /// The object a repost shares (an empty column is no object).
+    pub fn shared(&self) -> Option<&str> {
+        self.shared_object.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// The post replied to (an empty column is no reply).
+    pub fn reply(&self) -> Option<&str> {
+        self.reply_to.as_deref().filter(|s| !s.is_empty())
+    }
+}
+
 /// Why a post was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PostError {
@@ -55,34 +87,83 @@ pub type KeyIx = u32;
 /// Marks "no object" in the per-post key columns.
 pub(crate) const NONE: u32 = u32::MAX;
 
-/// Strings interned to dense indices.
+/// Strings stored end to end in one buffer: no allocation per string.
+#[derive(Default, Debug)]
+pub(crate) struct Strings {
+    text: String,
+    /// Start of each string in `text`; the next start (or the end) ends it.
+    starts: Vec<usize>,
+}
+
+impl Strings {
+    fn push(&mut self, s: &str) -> u32 {
+        let ix = u32::try_from(self.starts.len()).unwrap_or(NONE - 1);
+        self.starts.push(self.text.len());
+        self.text.push_str(s);
+        ix
+    }
+    pub(crate) fn get(&self, ix: u32) -> &str {
+        let ix = ix as usize;
+        let Some(&start) = self.starts.get(ix) else {
+            return "";
+        };
+        let end = self.starts.get(ix + 1).copied().unwrap_or(self.text.len());
+        self.text.get(start..end).unwrap_or("")
+    }
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+}
+
+/// Strings interned to dense indices (a million ids are one buffer and a
+/// table of indices). Entries keep their hash: growing the table does not
+/// hash the strings again.
 #[derive(Default, Debug)]
 pub struct Interner {
-    map: FxHashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
+    table: hashbrown::HashTable<(u64, u32)>,
+    strings: Strings,
+}
+
+fn hash_of(name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(name)
 }
 
 impl Interner {
     pub fn intern(&mut self, name: &str) -> u32 {
-        if let Some(&ix) = self.map.get(name) {
-            return ix;
+        self.intern_new(name).0
+    }
+    /// The index of `name`, and whether it was new.
+    pub fn intern_new(&mut self, name: &str) -> (u32, bool) {
+        let Self { table, strings } = self;
+        let hash = hash_of(name);
+        match table.entry(
+            hash,
+            |&(h, ix)| h == hash && strings.get(ix) == name,
+            |&(h, _)| h,
+        ) {
+            hashbrown::hash_table::Entry::Occupied(e) => (e.get().1, false),
+            hashbrown::hash_table::Entry::Vacant(e) => {
+                let ix = strings.push(name);
+                e.insert((hash, ix));
+                (ix, true)
+            }
         }
-        let ix = u32::try_from(self.names.len()).unwrap_or(NONE - 1);
-        self.map.insert(name.into(), ix);
-        self.names.push(name.into());
-        ix
     }
     pub fn get(&self, name: &str) -> Option<u32> {
-        self.map.get(name).copied()
+        let hash = hash_of(name);
+        self.table
+            .find(hash, |&(h, ix)| h == hash && self.strings.get(ix) == name)
+            .map(|&(_, ix)| ix)
     }
     pub fn name(&self, ix: u32) -> &str {
-        self.names.get(ix as usize).map_or("", |n| n)
+        self.strings.get(ix)
     }
     pub fn len(&self) -> usize {
-        self.names.len()
+        self.strings.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.names.is_empty()
+        self.len() == 0
     }
 }
 
@@ -102,12 +183,14 @@ pub struct Dataset {
     pub semantics: Semantics,
     pub(crate) accounts: Interner,
     usernames: Vec<String>,
+    /// Distinct posts of each account.
+    account_posts: Vec<u32>,
     pub(crate) message_ids: Interner,
     pub(crate) post_account: Vec<AccountIx>,
     pub(crate) post_time: Vec<f64>,
     pub(crate) post_shared: Vec<KeyIx>,
     pub(crate) post_reply: Vec<KeyIx>,
-    pub(crate) post_text: Vec<Box<str>>,
+    pub(crate) post_text: Strings,
     pub(crate) objects: Interner,
     pub(crate) urls: Interner,
     pub(crate) links: Vec<Link>,
@@ -122,12 +205,13 @@ impl Dataset {
             semantics,
             accounts: Interner::default(),
             usernames: Vec::new(),
+            account_posts: Vec::new(),
             message_ids: Interner::default(),
             post_account: Vec::new(),
             post_time: Vec::new(),
             post_shared: Vec::new(),
             post_reply: Vec::new(),
-            post_text: Vec::new(),
+            post_text: Strings::default(),
             objects: Interner::default(),
             urls: Interner::default(),
             links: Vec::new(),
@@ -137,52 +221,38 @@ impl Dataset {
     }
 
     /// Adds one post. A refused post changes nothing.
-    pub fn push(&mut self, post: Post) -> Result<(), PostError> {
-        // The toolkit takes an empty id as an id like any other.
+    pub fn push(&mut self, post: impl std::borrow::Borrow<Post>) -> Result<(), PostError> {
+        let post = post.borrow();
+        post.check(self.semantics)?;
         let clean = self.semantics == Semantics::Clean;
-        if clean && post.message_id.is_empty() {
-            return Err(PostError::EmptyMessageId);
-        }
-        if clean && post.account.is_empty() {
-            return Err(PostError::EmptyAccount);
-        }
-        if clean && !post.time.is_finite() {
-            return Err(PostError::NonFiniteTime);
-        }
-        let known = self.message_ids.get(&post.message_id);
+        let (ix, new) = self.message_ids.intern_new(&post.message_id);
+        let known = (!new).then_some(ix);
         if known.is_some() {
             self.duplicate_rows += 1;
             if clean {
                 return Ok(());
             }
         }
-        let account = self.accounts.intern(&post.account);
-        if account as usize == self.usernames.len() {
-            self.usernames.push(post.username.clone());
-        } else if let Some(name) = self.usernames.get_mut(account as usize) {
-            // The toolkit labels a node with max(username).
-            if post.username > *name {
-                name.clone_from(&post.username);
-            }
-        }
-        let shared = post.shared_object.as_deref().filter(|s| !s.is_empty());
+        let account = self.note_account(&post.account, &post.username);
+        let shared = post.shared();
+        let repost = shared.is_some();
         let post_ix = match known {
             Some(ix) => ix,
             None => {
-                let ix = self.message_ids.intern(&post.message_id);
+                self.count_post(account);
                 self.post_account.push(account);
                 self.post_time.push(post.time);
                 self.post_shared
                     .push(shared.map_or(NONE, |s| self.objects.intern(s)));
-                let reply = post.reply_to.as_deref().filter(|s| !s.is_empty());
+                let reply = post.reply();
                 self.post_reply
                     .push(reply.map_or(NONE, |s| self.objects.intern(s)));
-                self.post_text.push(post.text.into_boxed_str());
+                self.post_text.push(&post.text);
                 ix
             }
         };
         // URLs shared in reposts are ignored, as by the toolkit.
-        if shared.is_none() {
+        if !repost {
             for url in &post.urls {
                 if clean && url.is_empty() {
                     continue;
@@ -201,6 +271,35 @@ impl Dataset {
         Ok(())
     }
 
+    /// Records an account seen in a row; the node keeps the greatest
+    /// username seen, as the toolkit labels a node with `max(username)`.
+    pub fn note_account(&mut self, id: &str, username: &str) -> AccountIx {
+        let account = self.accounts.intern(id);
+        if account as usize == self.usernames.len() {
+            self.usernames.push(username.to_owned());
+            self.account_posts.push(0);
+        } else if let Some(name) = self.usernames.get_mut(account as usize)
+            && username > name.as_str()
+        {
+            username.clone_into(name);
+        }
+        account
+    }
+
+    /// Counts a distinct post of `account` (for datasets that stream their
+    /// posts instead of keeping them).
+    pub fn count_post(&mut self, account: AccountIx) {
+        if let Some(n) = self.account_posts.get_mut(account as usize) {
+            *n += 1;
+        }
+    }
+
+    /// Distinct posts counted, kept or streamed.
+    pub fn posts_counted(&self) -> u64 {
+        self.account_posts.iter().map(|&n| u64::from(n)).sum()
+    }
+
+    /// Posts kept in memory (indices `0..posts()`).
     pub fn posts(&self) -> usize {
         self.post_account.len()
     }
@@ -234,7 +333,7 @@ impl Dataset {
             .unwrap_or(f64::NAN)
     }
     pub fn post_text(&self, post: PostIx) -> &str {
-        self.post_text.get(post as usize).map_or("", |t| t)
+        self.post_text.get(post)
     }
     pub fn shared_object(&self, post: PostIx) -> Option<&str> {
         let key = self.post_shared.get(post as usize).copied().unwrap_or(NONE);
@@ -267,14 +366,20 @@ impl Dataset {
         }
     }
 
-    /// Posts per account.
-    pub fn posts_per_account(&self) -> Vec<u32> {
-        let mut counts = vec![0u32; self.accounts.len()];
-        for &a in &self.post_account {
-            if let Some(c) = counts.get_mut(a as usize) {
-                *c += 1;
-            }
+    /// Accounts in the order of their ids as text (`order`), and the
+    /// position of each account in that order (`rank`).
+    pub fn account_ranks(&self) -> (Vec<AccountIx>, Vec<u32>) {
+        let mut order: Vec<AccountIx> = (0..self.accounts() as AccountIx).collect();
+        order.par_sort_unstable_by(|&a, &b| self.account_id(a).cmp(self.account_id(b)));
+        let mut rank = vec![0u32; order.len()];
+        for (r, &a) in order.iter().enumerate() {
+            rank[a as usize] = r as u32;
         }
-        counts
+        (order, rank)
+    }
+
+    /// Distinct posts per account.
+    pub fn posts_per_account(&self) -> &[u32] {
+        &self.account_posts
     }
 }

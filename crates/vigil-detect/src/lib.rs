@@ -18,6 +18,7 @@ pub mod groups;
 pub mod network;
 mod similar;
 pub mod stats;
+pub mod stream;
 pub mod synth;
 pub mod text;
 

@@ -303,12 +303,10 @@ impl<'d> Network<'d> {
             .collect();
         self.candidate_pairs = results.iter().map(|r| r.1).sum();
         let mut edges: Vec<Edge> = results.into_iter().flat_map(|r| r.0).collect();
-        let names = &self.dataset.accounts;
-        edges.par_sort_unstable_by(|x, y| {
-            names
-                .name(x.source)
-                .cmp(names.name(y.source))
-                .then_with(|| names.name(x.target).cmp(names.name(y.target)))
+        // The toolkit's order: by source id, then target id, as text.
+        let (_, rank) = self.dataset.account_ranks();
+        edges.par_sort_unstable_by_key(|e| {
+            (u64::from(rank[e.source as usize]) << 32) | u64::from(rank[e.target as usize])
         });
         self.edges = edges;
     }
@@ -488,7 +486,7 @@ pub(crate) fn build_actions(
                     if d.post_shared[p as usize] != NONE {
                         return None;
                     }
-                    let n = text::normalise(&d.post_text[p as usize]);
+                    let n = text::normalise(d.post_text(p));
                     // A text of mentions only is empty: the toolkit matches
                     // such texts with each other, Vigil does not.
                     (toolkit || !n.is_empty()).then_some(n)

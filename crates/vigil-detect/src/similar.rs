@@ -123,38 +123,12 @@ impl SimilarIndex {
 
     fn prefix(&self, slot: u32) -> &[u32] {
         let set = self.set(slot);
-        let n = set.len();
-        // ⌈t·n⌉, rounded down a hair so that float error can only lengthen
-        // the prefix (still exact, never a missed pair).
-        let overlap = ((self.threshold * n as f64) - 1e-9).ceil().max(1.0) as usize;
-        let len = (n + 1).saturating_sub(overlap).clamp(1, n.max(1));
-        set.get(..len.min(n)).unwrap_or(&[])
+        set.get(..prefix_len(set.len(), self.threshold))
+            .unwrap_or(&[])
     }
 
     fn similar(&self, a: u32, b: u32) -> bool {
-        let (x, y) = (self.set(a), self.set(b));
-        let (small, large) = if x.len() <= y.len() {
-            (x.len(), y.len())
-        } else {
-            (y.len(), x.len())
-        };
-        if large == 0 || (small as f64 / large as f64) < self.threshold {
-            return false;
-        }
-        let (mut i, mut j, mut common) = (0, 0, 0usize);
-        while i < x.len() && j < y.len() {
-            match x[i].cmp(&y[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => {
-                    common += 1;
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-        let union = x.len() + y.len() - common;
-        common as f64 / union as f64 >= self.threshold
+        jaccard_at_least(self.set(a), self.set(b), self.threshold)
     }
 
     /// Calls `f` with every action within ±window of `p` whose text is
@@ -189,4 +163,40 @@ impl SimilarIndex {
             }
         }
     }
+}
+
+/// Length of the prefix filter of a set of `n` tokens: |A| − ⌈t·|A|⌉ + 1,
+/// with ⌈t·n⌉ rounded down a hair so that float error can only lengthen
+/// the prefix (still exact, never a missed pair).
+pub(crate) fn prefix_len(n: usize, threshold: f64) -> usize {
+    let overlap = ((threshold * n as f64) - 1e-9).ceil().max(1.0) as usize;
+    (n + 1).saturating_sub(overlap).clamp(1, n.max(1)).min(n)
+}
+
+/// Whether two token sets, each sorted the same way, have a Jaccard
+/// similarity of at least `threshold`, computed as Python computes it
+/// (`len(a & b) / len(a | b)` in f64).
+pub(crate) fn jaccard_at_least(x: &[u32], y: &[u32], threshold: f64) -> bool {
+    let (small, large) = if x.len() <= y.len() {
+        (x.len(), y.len())
+    } else {
+        (y.len(), x.len())
+    };
+    if large == 0 || (small as f64 / large as f64) < threshold {
+        return false;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < x.len() && j < y.len() {
+        match x[i].cmp(&y[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = x.len() + y.len() - common;
+    common as f64 / union as f64 >= threshold
 }

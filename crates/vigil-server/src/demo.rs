@@ -592,3 +592,26 @@ fn alert_bundle(identity: &str, name: &str) -> Vec<Value> {
         report,
     ]
 }
+
+/// Adds a detection finding (the objects of a `vigil detect` STIX bundle)
+/// to the FIMI collection, as the Portuguese contact point's analyst
+/// pushes them with `vigil detect --push`.
+pub async fn add_detection_findings(db: &Db, objects: Vec<Value>) -> Result<(), ApiError> {
+    let portugal = principal(db, "pt.analyst").await?;
+    let fimi = alerts::visible_collections(db, &portugal, "eu-ras")
+        .await?
+        .into_iter()
+        .find(|(c, _)| c.alias.as_deref() == Some("ee2029-fimi"))
+        .map(|(c, _)| c.id)
+        .ok_or_else(|| {
+            ApiError::Internal(anyhow::anyhow!("the demo FIMI collection is missing"))
+        })?;
+    let status = alerts::add_objects(db, &portugal, ("eu-ras", fimi.as_str()), objects).await?;
+    if let Some(failure) = status.failures.first() {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "demo detection finding refused: {:?}",
+            failure.message
+        )));
+    }
+    Ok(())
+}

@@ -130,6 +130,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let seeded = vigil_server::demo::seed(&state.db)
             .await
             .context("seeding the demo data")?;
+        if seeded && let Some(bundle) = detect::demo_findings() {
+            let objects = bundle["objects"].as_array().cloned().unwrap_or_default();
+            vigil_server::demo::add_detection_findings(&state.db, objects)
+                .await
+                .context("adding the demo detection finding")?;
+        }
         println!(
             "Demo logins (password {:?}){}:",
             vigil_server::demo::DEMO_PASSWORD,
@@ -150,6 +156,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("  curl -u ee.analyst:{password} http://{address}/api/alerts");
         println!("  curl -N -u pt.analyst:{password} http://{address}/api/stream   (live events)");
         println!("  (Rapid Alert System: docs/rapid-alert-system.md)");
+        println!(
+            "  (Detection: the report \"Coordinated behaviour: …\" in ee2029-fimi was pushed by `vigil detect`; docs/detection.md)"
+        );
     }
     server.run().await
 }

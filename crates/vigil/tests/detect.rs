@@ -240,3 +240,330 @@ fn every_output_is_written_and_the_findings_are_valid_stix() {
         + &std::fs::read_to_string(redacted.join("findings.stix.json")).unwrap();
     assert!(!all.contains("\"p0_1\"") && all.contains("acct-"));
 }
+
+/// The edge list of one `vigil detect` run (stdout).
+fn edges(args: &[&str]) -> String {
+    let out = vigil(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+#[test]
+fn external_sorting_gives_the_in_memory_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let synth = dir.path().join("medium.csv");
+    let made = vigil(&[
+        "detect",
+        "synth",
+        "--profile",
+        "medium",
+        "--posts",
+        "20000",
+        "--seed",
+        "9",
+        "--output",
+        synth.to_str().unwrap(),
+    ]);
+    assert!(made.status.success());
+    // Repeated ids (with new URLs), NaN and empty fields, reposts with URLs.
+    let quirks = dir.path().join("quirks.csv");
+    std::fs::write(
+        &quirks,
+        "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n\
+         q1,a,A,,,same words here,100,https://x.example/a  https://x.example/b\n\
+         q2,b,B,,,same words here,101,https://x.example/a\n\
+         q1,c,C,,,other words,102,https://x.example/b https://x.example/c\n\
+         q3,c,C,,,Same Words Here!,nan,https://x.example/c\n\
+         q4,d,D,r1,,RT,103,https://x.example/a\n\
+         q5,a,A,r1,,RT,104,\n\
+         q6,d,D,,t1,@x @y,105,https://x.example/c\n\
+         q7,b,B,,t1,@z,106,\n",
+    )
+    .unwrap();
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    for (file, window) in [(&synth, "600"), (&quirks, "10")] {
+        for compat in ["toolkit", "none"] {
+            for kind in [
+                "co_retweet",
+                "co_reply",
+                "co_tweet",
+                "co_link",
+                "co_post",
+                "co_similar_tweet",
+            ] {
+                let args = [
+                    "detect",
+                    file.to_str().unwrap(),
+                    "--compat",
+                    compat,
+                    "--network",
+                    kind,
+                    "--time-window",
+                    window,
+                    "--min-edge-weight",
+                    "1",
+                    "--include-self-loops",
+                    "--quiet",
+                ];
+                let in_memory = edges(&args);
+                // A 1 MiB budget spills many runs and streams co-post's
+                // single object instead of batching it.
+                let mut external = args.to_vec();
+                external.extend([
+                    "--external",
+                    "--memory",
+                    "1",
+                    "--temp-dir",
+                    spill.to_str().unwrap(),
+                ]);
+                let streamed = edges(&external);
+                assert!(
+                    in_memory.lines().count() > 1,
+                    "{kind} {compat}: no edges to compare"
+                );
+                assert!(in_memory == streamed, "{kind} {compat} on {file:?} differ");
+            }
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(&spill).unwrap().count(),
+        0,
+        "spill files are removed"
+    );
+}
+
+#[test]
+fn external_sorting_refuses_what_it_cannot_do_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("posts.csv");
+    std::fs::write(
+        &csv,
+        "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n1,a,A,r,,,100,\n",
+    )
+    .unwrap();
+    let file = csv.to_str().unwrap();
+    let out = vigil(&["detect", file, "--external", "--compat", "coortweet"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--external computes the toolkit's networks"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A temporary directory that cannot be created: refused before reading.
+    let blocked = dir.path().join("a-file");
+    std::fs::write(&blocked, "").unwrap();
+    let inside = blocked.join("spill");
+    let out = vigil(&[
+        "detect",
+        file,
+        "--external",
+        "--temp-dir",
+        inside.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("cannot create the spill directory"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// A `vigil serve --demo` on a fresh store and a free port, stopped when dropped.
+struct DemoServer {
+    child: std::process::Child,
+    base: String,
+    data: tempfile::TempDir,
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl DemoServer {
+    fn start() -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(["serve", "--demo", "--data-dir"])
+            .arg(data.path())
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env_remove("VIGIL_DATABASE_URL")
+            .env_remove("VIGIL_CONFIG")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            data,
+        };
+        for _ in 0..600 {
+            if ureq::get(&format!("{}/readyz", server.base)).call().is_ok() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the demo server did not start");
+    }
+
+    fn token(&self, user: &str) -> String {
+        let out = vigil(&[
+            "admin",
+            "--data-dir",
+            self.data.path().to_str().unwrap(),
+            "token",
+            "create",
+            "--user",
+            user,
+            "--name",
+            "detect test",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+            .rsplit(": ")
+            .next()
+            .unwrap()
+            .trim()
+            .to_owned()
+    }
+
+    /// GET with the demo password, as JSON.
+    fn get(&self, user: &str, path: &str) -> serde_json::Value {
+        use base64::Engine;
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:vigil-demo-2026"));
+        ureq::get(&format!("{}{path}", self.base))
+            .header("Authorization", &format!("Basic {basic}"))
+            .header("Accept", "application/taxii+json;version=2.1")
+            .call()
+            .unwrap()
+            .into_body()
+            .read_json()
+            .unwrap()
+    }
+}
+
+#[test]
+fn findings_are_pushed_to_a_live_vigil_server_under_its_access_rules() {
+    let server = DemoServer::start();
+    let collections = server.get("pt.analyst", "/taxii2/eu-ras/collections/");
+    let fimi = collections["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["alias"] == "ee2029-fimi")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let objects_path =
+        format!("/taxii2/eu-ras/collections/{fimi}/objects/?match[type]=report&limit=1000");
+    let reports = |server: &DemoServer| -> Vec<serde_json::Value> {
+        server.get("pt.analyst", &objects_path)["objects"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| {
+                r["name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("Coordinated behaviour"))
+            })
+            .collect()
+    };
+    // The demo already holds one detection finding.
+    assert_eq!(reports(&server).len(), 1, "the demo's detection finding");
+
+    let dir = tempfile::tempdir().unwrap();
+    let posts = dir.path().join("posts.csv");
+    let planted = dir.path().join("planted.txt");
+    let made = vigil(&[
+        "detect",
+        "synth",
+        "--posts",
+        "100000",
+        "--seed",
+        "4",
+        "--output",
+        posts.to_str().unwrap(),
+        "--planted",
+        planted.to_str().unwrap(),
+    ]);
+    assert!(made.status.success());
+    let url = format!("{}/taxii2/eu-ras/collections/{fimi}/", server.base);
+    let push = |token: &str| {
+        vigil(&[
+            "detect",
+            posts.to_str().unwrap(),
+            "--network",
+            "co_retweet",
+            "--out-dir",
+            dir.path().join("out").to_str().unwrap(),
+            "--push",
+            &url,
+            "--token",
+            token,
+            "--quiet",
+        ])
+    };
+    // Wrong token, and a user who may not see the collection: refused, nothing added.
+    let out = push("not-a-token");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("the server refused the findings (401"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = push(&server.token("observer"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("the server refused the findings (404"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(reports(&server).len(), 1);
+
+    let out = push(&server.token("pt.analyst"));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("objects accepted, 0 refused"),
+        "{}",
+        text(&out.stderr)
+    );
+    let pushed = reports(&server);
+    assert_eq!(pushed.len(), 2);
+    // Every account of the first planted group is in the collection, flagged personal data.
+    let first_group = std::fs::read_to_string(&planted).unwrap();
+    let first_group: Vec<&str> = first_group.lines().next().unwrap().split(' ').collect();
+    let accounts = server.get(
+        "pt.analyst",
+        &format!("/taxii2/eu-ras/collections/{fimi}/objects/?match[type]=user-account&limit=1000"),
+    );
+    assert_ne!(accounts["more"], true, "one page holds them all");
+    let stored: std::collections::HashMap<&str, &serde_json::Value> = accounts["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| Some((a["user_id"].as_str()?, a)))
+        .collect();
+    for account in first_group {
+        let object = stored
+            .get(account)
+            .unwrap_or_else(|| panic!("{account} was not pushed"));
+        assert_eq!(object["x_vigil_personal_data"], true);
+    }
+}

@@ -9,7 +9,34 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use vigil_detect::{Dataset, Post};
+use vigil_detect::{Dataset, Post, PostError, Semantics};
+
+use super::external::{External, SpillError};
+
+/// Where rows go: the in-memory dataset, or the external sort.
+pub trait PostSink {
+    fn semantics(&self) -> Semantics;
+    /// `Ok(Some(reason))` when the row is refused; an error stops the run.
+    fn accept(&mut self, post: &Post) -> Result<Option<PostError>, SpillError>;
+}
+
+impl PostSink for Dataset {
+    fn semantics(&self) -> Semantics {
+        self.semantics
+    }
+    fn accept(&mut self, post: &Post) -> Result<Option<PostError>, SpillError> {
+        Ok(self.push(post).err())
+    }
+}
+
+impl PostSink for External {
+    fn semantics(&self) -> Semantics {
+        External::semantics(self)
+    }
+    fn accept(&mut self, post: &Post) -> Result<Option<PostError>, SpillError> {
+        External::accept(self, post)
+    }
+}
 
 /// How a file's rows are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -176,7 +203,7 @@ impl InputReport {
 /// toolkit's compatibility mode.
 pub fn parse_time(text: &str, iso: bool) -> Option<f64> {
     let t = text.trim_matches(vigil_detect::text::is_python_space);
-    let cleaned: String = if t.contains('_') {
+    let cleaned: std::borrow::Cow<str> = if t.contains('_') {
         let chars: Vec<char> = t.chars().collect();
         let ok = chars.iter().enumerate().all(|(i, &c)| {
             c != '_'
@@ -188,9 +215,9 @@ pub fn parse_time(text: &str, iso: bool) -> Option<f64> {
         if !ok {
             return None;
         }
-        t.replace('_', "")
+        t.replace('_', "").into()
     } else {
-        t.to_owned()
+        t.into()
     };
     if let Ok(v) = cleaned.parse::<f64>() {
         return Some(v);
@@ -203,16 +230,16 @@ pub fn parse_time(text: &str, iso: bool) -> Option<f64> {
     None
 }
 
-/// Reads every file into `dataset`.
+/// Reads every file into `sink`.
 pub fn read_files(
     paths: &[std::path::PathBuf],
     format: Format,
     mapping: &Mapping,
-    dataset: &mut Dataset,
+    sink: &mut impl PostSink,
     progress: bool,
 ) -> anyhow::Result<InputReport> {
     let mut report = InputReport::default();
-    let toolkit = dataset.semantics == vigil_detect::Semantics::Toolkit;
+    let toolkit = sink.semantics() == Semantics::Toolkit;
     for path in paths {
         let name = path.display().to_string();
         report.files.push(name.clone());
@@ -230,27 +257,26 @@ pub fn read_files(
             other => other,
         };
         let outcome = match format {
-            Format::Jsonl => read_jsonl(reader, &name, mapping, dataset, &mut report, toolkit),
+            Format::Jsonl => read_jsonl(reader, &name, mapping, sink, &mut report, toolkit),
             _ => read_csv(
                 reader,
                 &name,
                 format == Format::Toolkit,
                 mapping,
-                dataset,
+                sink,
                 &mut report,
                 toolkit,
             ),
         };
         bar.finish_and_clear();
         if let Err(damage) = outcome {
-            if damage.is::<MappingError>() {
+            if damage.is::<MappingError>() || damage.is::<SpillError>() {
                 return Err(damage.context(name));
             }
             eprintln!("error: {name}: {damage:#}; the rows read before it are kept");
             report.damaged_files.push(format!("{name}: {damage:#}"));
         }
     }
-    report.duplicate_rows = dataset.duplicate_rows;
     if report.rows_rejected > EXAMPLES as u64 {
         eprintln!(
             "warning: {} rows skipped in all (first {EXAMPLES} shown)",
@@ -313,21 +339,27 @@ fn open(path: &Path, progress: bool) -> anyhow::Result<(Box<dyn BufRead>, Progre
 
 /// Python opens text files with universal newlines: a CR or CRLF inside a
 /// quoted field arrives as LF. Reproduced in the toolkit's mode.
-fn universal_newlines(field: &str, toolkit: bool) -> String {
+fn push_universal_newlines(target: &mut String, field: &str, toolkit: bool) {
     if toolkit && field.contains('\r') {
-        field.replace("\r\n", "\n").replace('\r', "\n")
+        target.push_str(&field.replace("\r\n", "\n").replace('\r', "\n"));
     } else {
-        field.to_owned()
+        target.push_str(field);
+    }
+}
+
+fn split_urls_into(urls: &mut Vec<String>, field: &str, toolkit: bool) {
+    if toolkit {
+        // `row[-1].split(" ")`: an empty field is one empty URL.
+        urls.extend(field.split(' ').map(str::to_owned));
+    } else {
+        urls.extend(field.split_whitespace().map(str::to_owned));
     }
 }
 
 fn split_urls(field: &str, toolkit: bool) -> Vec<String> {
-    if toolkit {
-        // `row[-1].split(" ")`: an empty field is one empty URL.
-        field.split(' ').map(str::to_owned).collect()
-    } else {
-        field.split_whitespace().map(str::to_owned).collect()
-    }
+    let mut urls = Vec::new();
+    split_urls_into(&mut urls, field, toolkit);
+    urls
 }
 
 fn read_csv(
@@ -335,7 +367,7 @@ fn read_csv(
     name: &str,
     positional: bool,
     mapping: &Mapping,
-    dataset: &mut Dataset,
+    sink: &mut impl PostSink,
     report: &mut InputReport,
     toolkit: bool,
 ) -> anyhow::Result<()> {
@@ -343,15 +375,14 @@ fn read_csv(
         .has_headers(false)
         .flexible(true)
         .from_reader(reader);
-    let mut records = csv.records();
-    let header: Vec<String> = match records.next() {
-        None => return Ok(()),
-        Some(first) => first
-            .context("reading the header")?
-            .iter()
-            .map(|h| h.trim_start_matches('\u{feff}').to_owned())
-            .collect(),
-    };
+    let mut record = csv::StringRecord::new();
+    if !csv.read_record(&mut record).context("reading the header")? {
+        return Ok(());
+    }
+    let header: Vec<String> = record
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_owned())
+        .collect();
     let positional = positional
         || (header.len() == 8
             && header.iter().zip(TOOLKIT_HEADER).all(|(h, t)| h == t)
@@ -370,9 +401,13 @@ fn read_csv(
     } else {
         mapping.resolve(&header)?
     };
-    for record in records {
-        let record = match record {
-            Ok(r) => r,
+    // One record and one post, refilled row after row (no allocation per
+    // field).
+    let mut post = Post::default();
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
             Err(e) => {
                 if e.is_io_error() {
                     return Err(anyhow::Error::new(e)
@@ -382,7 +417,7 @@ fn read_csv(
                 report.reject(name, line, e);
                 continue;
             }
-        };
+        }
         let line = record.position().map_or(0, |p| p.line());
         report.rows_read += 1;
         if positional && record.len() != 8 {
@@ -393,12 +428,8 @@ fn read_csv(
             );
             continue;
         }
-        let field = |i: usize| {
-            columns[i]
-                .and_then(|c| record.get(c))
-                .map(|v| universal_newlines(v, toolkit))
-        };
-        let Some(time) = field(6).as_deref().and_then(|t| parse_time(t, !toolkit)) else {
+        let field = |i: usize| columns[i].and_then(|c| record.get(c));
+        let Some(time) = field(6).and_then(|t| parse_time(t, !toolkit)) else {
             report.reject(
                 name,
                 line,
@@ -409,26 +440,47 @@ fn read_csv(
             );
             continue;
         };
-        let urls = match field(7) {
-            Some(u) => split_urls(&u, toolkit),
-            None if toolkit => vec![String::new()],
-            None => Vec::new(),
-        };
-        let post = Post {
-            message_id: field(0).unwrap_or_default(),
-            account: field(1).unwrap_or_default(),
-            username: field(2).unwrap_or_default(),
-            shared_object: field(3),
-            reply_to: field(4),
-            text: field(5).unwrap_or_default(),
-            time,
-            urls,
-        };
-        if let Err(e) = dataset.push(post) {
+        post.time = time;
+        fill(&mut post.message_id, field(0), toolkit);
+        fill(&mut post.account, field(1), toolkit);
+        fill(&mut post.username, field(2), toolkit);
+        fill_optional(&mut post.shared_object, field(3), toolkit);
+        fill_optional(&mut post.reply_to, field(4), toolkit);
+        fill(&mut post.text, field(5), toolkit);
+        post.urls.clear();
+        match field(7) {
+            Some(u) => split_urls_into(&mut post.urls, u, toolkit),
+            None if toolkit => post.urls.push(String::new()),
+            None => {}
+        }
+        if let Some(e) = sink.accept(&post)? {
             report.reject(name, line, e);
         }
     }
     Ok(())
+}
+
+/// Refills `target` with a field (empty when absent), reusing its buffer.
+fn fill(target: &mut String, field: Option<&str>, toolkit: bool) {
+    target.clear();
+    if let Some(value) = field {
+        push_universal_newlines(target, value, toolkit);
+    }
+}
+
+fn fill_optional(target: &mut Option<String>, field: Option<&str>, toolkit: bool) {
+    match (field, target.as_mut()) {
+        (None, _) => *target = None,
+        (Some(value), Some(buffer)) => {
+            buffer.clear();
+            push_universal_newlines(buffer, value, toolkit);
+        }
+        (Some(value), None) => {
+            let mut buffer = String::new();
+            push_universal_newlines(&mut buffer, value, toolkit);
+            *target = Some(buffer);
+        }
+    }
 }
 
 fn json_text(value: &serde_json::Value) -> Option<String> {
@@ -443,7 +495,7 @@ fn read_jsonl(
     reader: Box<dyn BufRead>,
     name: &str,
     mapping: &Mapping,
-    dataset: &mut Dataset,
+    sink: &mut impl PostSink,
     report: &mut InputReport,
     toolkit: bool,
 ) -> anyhow::Result<()> {
@@ -507,7 +559,7 @@ fn read_jsonl(
             time,
             urls,
         };
-        if let Err(e) = dataset.push(post) {
+        if let Some(e) = sink.accept(&post)? {
             report.reject(name, line_no, e);
         }
     }

@@ -5,6 +5,7 @@
 //! GraphML, nodes, groups with evidence, summary; stix.rs: a STIX bundle,
 //! optionally pushed to a Vigil collection).
 
+mod external;
 mod input;
 mod output;
 mod stix;
@@ -126,6 +127,16 @@ struct RunArgs {
     /// No progress bar and no summary on stderr
     #[arg(long)]
     quiet: bool,
+    /// Inputs larger than memory: sort on disk instead of holding the posts
+    /// (toolkit networks only; no evidence is collected)
+    #[arg(long)]
+    external: bool,
+    /// With --external: MiB of sort buffers (memory use is about twice this)
+    #[arg(long, default_value_t = 1024)]
+    memory: usize,
+    /// With --external: directory for the sort's temporary files [default: the system's]
+    #[arg(long)]
+    temp_dir: Option<PathBuf>,
     /// CooRTweet: minimum actions of an account
     #[arg(long, default_value_t = 2)]
     min_participation: u32,
@@ -201,55 +212,74 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
     if window.is_nan() || window < 0.0 {
         bail!("--time-window must be a number of seconds, 0 or more");
     }
-    let started = Instant::now();
-    let mapping = input::Mapping::parse(args.columns.as_deref())?;
-    let mut dataset = Dataset::new(semantics);
-    let report = input::read_files(
-        &args.files,
-        args.format,
-        &mapping,
-        &mut dataset,
-        !args.quiet,
-    )?;
-    let read_seconds = started.elapsed().as_secs_f64();
     let params = Params {
         window,
         min_weight: args.min_edge_weight,
         similarity: args.similarity_threshold,
         min_tokens: args.min_document_size_similarity,
     };
+    let started = Instant::now();
+    let mapping = input::Mapping::parse(args.columns.as_deref())?;
+    let (dataset, report, mut external_networks) = if args.external {
+        if !matches!(args.compat, Compat::None | Compat::Toolkit) {
+            bail!(
+                "--external computes the toolkit's networks (the default or --compat toolkit) only"
+            );
+        }
+        let temp = args.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let mut sink = external::External::new(semantics, args.memory.max(1) << 20, &temp)?;
+        let mut report =
+            input::read_files(&args.files, args.format, &mapping, &mut sink, !args.quiet)?;
+        if !args.quiet {
+            eprintln!(
+                "{} rows read; sorting and computing on disk",
+                report.rows_read
+            );
+        }
+        let (dataset, networks) = sink.compute(&kinds, params)?;
+        report.duplicate_rows = dataset.duplicate_rows;
+        (dataset, report, Some(networks.into_iter()))
+    } else {
+        let mut dataset = Dataset::new(semantics);
+        let mut report = input::read_files(
+            &args.files,
+            args.format,
+            &mapping,
+            &mut dataset,
+            !args.quiet,
+        )?;
+        report.duplicate_rows = dataset.duplicate_rows;
+        (dataset, report, None)
+    };
+    let read_seconds = started.elapsed().as_secs_f64();
     let detailed = args.out_dir.is_some() || args.push.is_some();
     let evidence_limit = if detailed { args.evidence_limit } else { 0 };
     let mut findings = Vec::new();
     for kind in kinds {
         let t = Instant::now();
         let finding = match args.compat {
-            Compat::None | Compat::Toolkit => {
-                let network = Network::compute(&dataset, kind, params);
-                let edges: Vec<Edge> = network
-                    .edges
-                    .iter()
-                    .copied()
-                    .filter(|e| args.include_self_loops || !e.is_loop())
-                    .collect();
-                let evidence = if evidence_limit > 0 {
-                    network.evidence_all(&edges, evidence_limit)
-                } else {
-                    Vec::new()
-                };
-                Finding {
-                    dataset: &dataset,
-                    edge_type: kind.name().to_owned(),
-                    directed: true,
-                    edges,
-                    evidence,
-                    groups: Vec::new(),
-                    actions: Some(network.actions()),
-                    candidate_pairs: network.candidate_pairs,
-                    seconds: 0.0,
-                    method: serde_json::json!({"definition": if semantics == Semantics::Toolkit { "coordination-network-toolkit 1.5.2" } else { "vigil" }, "params": params}),
+            Compat::None | Compat::Toolkit => match external_networks.as_mut() {
+                Some(computed) => {
+                    let n = computed.next().context("an external network is missing")?;
+                    let edges = n
+                        .edges
+                        .into_iter()
+                        .filter(|e| args.include_self_loops || !e.is_loop())
+                        .collect();
+                    let mut f = toolkit_finding(&dataset, n.kind, params, edges, Vec::new());
+                    f.actions = Some(n.actions as usize);
+                    f.candidate_pairs = n.candidate_pairs;
+                    f.method["external"] = true.into();
+                    f
                 }
-            }
+                None => network_finding(
+                    &dataset,
+                    kind,
+                    params,
+                    args.include_self_loops,
+                    evidence_limit,
+                ),
+            },
             Compat::Coortweet => {
                 let p = CoortweetParams {
                     window,
@@ -345,6 +375,83 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The demo's detection finding: the groups planted in seeded synthetic
+/// posts, found in Vigil's default mode (retweets, links, identical texts)
+/// with their evidence, as the STIX bundle `--push` would send.
+pub fn demo_findings() -> Option<serde_json::Value> {
+    let data = synth::generate(Profile::Light, 100_000, 2029);
+    let mut dataset = Dataset::new(Semantics::Clean);
+    for post in data.posts {
+        // Generated posts are valid; a refused one would only be left out.
+        let _ = dataset.push(post);
+    }
+    let started = Instant::now();
+    let findings: Vec<Finding> = [
+        NetworkKind::CoRetweet,
+        NetworkKind::CoLink,
+        NetworkKind::CoTweet,
+    ]
+    .into_iter()
+    .map(|kind| network_finding(&dataset, kind, Params::default(), false, 10).finish(started))
+    .collect();
+    let names = output::Names::new(&dataset, false);
+    stix::bundle(&findings, &names, vigil_stix::Tlp::Amber)
+}
+
+/// A finding of the toolkit's definition (Vigil's or the toolkit's
+/// semantics, following the dataset's).
+fn toolkit_finding(
+    dataset: &Dataset,
+    kind: NetworkKind,
+    params: Params,
+    edges: Vec<Edge>,
+    evidence: Vec<Vec<CoAction>>,
+) -> Finding<'_> {
+    let definition = match dataset.semantics {
+        Semantics::Toolkit => "coordination-network-toolkit 1.5.2",
+        Semantics::Clean => "vigil",
+    };
+    Finding {
+        dataset,
+        edge_type: kind.name().to_owned(),
+        directed: true,
+        edges,
+        evidence,
+        groups: Vec::new(),
+        actions: None,
+        candidate_pairs: 0,
+        seconds: 0.0,
+        method: serde_json::json!({"definition": definition, "params": params}),
+    }
+}
+
+/// Computes one network in memory, with up to `evidence_limit` co-actions
+/// of evidence per edge.
+pub fn network_finding(
+    dataset: &Dataset,
+    kind: NetworkKind,
+    params: Params,
+    include_self_loops: bool,
+    evidence_limit: usize,
+) -> Finding<'_> {
+    let network = Network::compute(dataset, kind, params);
+    let edges: Vec<Edge> = network
+        .edges
+        .iter()
+        .copied()
+        .filter(|e| include_self_loops || !e.is_loop())
+        .collect();
+    let evidence = if evidence_limit > 0 {
+        network.evidence_all(&edges, evidence_limit)
+    } else {
+        Vec::new()
+    };
+    let mut finding = toolkit_finding(dataset, kind, params, edges, evidence);
+    finding.actions = Some(network.actions());
+    finding.candidate_pairs = network.candidate_pairs;
+    finding
 }
 
 fn network_kinds(args: &RunArgs) -> anyhow::Result<Vec<NetworkKind>> {
