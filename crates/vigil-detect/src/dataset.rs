@@ -225,9 +225,8 @@ impl Dataset {
         let post = post.borrow();
         post.check(self.semantics)?;
         let clean = self.semantics == Semantics::Clean;
-        let (ix, new) = self.message_ids.intern_new(&post.message_id);
-        let known = (!new).then_some(ix);
-        if known.is_some() {
+        let (post_ix, new) = self.message_ids.intern_new(&post.message_id);
+        if !new {
             self.duplicate_rows += 1;
             if clean {
                 return Ok(());
@@ -236,21 +235,17 @@ impl Dataset {
         let account = self.note_account(&post.account, &post.username);
         let shared = post.shared();
         let repost = shared.is_some();
-        let post_ix = match known {
-            Some(ix) => ix,
-            None => {
-                self.count_post(account);
-                self.post_account.push(account);
-                self.post_time.push(post.time);
-                self.post_shared
-                    .push(shared.map_or(NONE, |s| self.objects.intern(s)));
-                let reply = post.reply();
-                self.post_reply
-                    .push(reply.map_or(NONE, |s| self.objects.intern(s)));
-                self.post_text.push(&post.text);
-                ix
-            }
-        };
+        if new {
+            self.count_post(account);
+            self.post_account.push(account);
+            self.post_time.push(post.time);
+            self.post_shared
+                .push(shared.map_or(NONE, |s| self.objects.intern(s)));
+            let reply = post.reply();
+            self.post_reply
+                .push(reply.map_or(NONE, |s| self.objects.intern(s)));
+            self.post_text.push(&post.text);
+        }
         // URLs shared in reposts are ignored, as by the toolkit.
         if !repost {
             for url in &post.urls {

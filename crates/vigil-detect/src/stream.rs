@@ -83,7 +83,7 @@ impl MessageRows {
         mut emit: impl FnMut(usize, Contribution),
     ) {
         let first = std::mem::replace(&mut self.first, false);
-        if !first && self.semantics == Semantics::Clean {
+        if (!first && self.semantics == Semantics::Clean) || post.time.is_nan() {
             return;
         }
         let toolkit = self.semantics == Semantics::Toolkit;

@@ -16,6 +16,35 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Writes seeded synthetic posts (`vigil detect synth`) to `output`, and the
+/// planted groups to `planted` when given.
+fn synth(
+    output: &std::path::Path,
+    profile: &str,
+    posts: u32,
+    seed: u32,
+    planted: Option<&std::path::Path>,
+) {
+    let (posts, seed) = (posts.to_string(), seed.to_string());
+    let mut args = vec![
+        "detect",
+        "synth",
+        "--profile",
+        profile,
+        "--posts",
+        &posts,
+        "--seed",
+        &seed,
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    if let Some(planted) = planted {
+        args.extend(["--planted", planted.to_str().unwrap()]);
+    }
+    let made = vigil(&args);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+}
+
 #[test]
 fn bad_rows_truncated_gzip_and_wrong_mappings_are_reported_and_good_rows_kept() {
     let dir = tempfile::tempdir().unwrap();
@@ -54,17 +83,9 @@ fn bad_rows_truncated_gzip_and_wrong_mappings_are_reported_and_good_rows_kept() 
     );
 
     // A gzip file cut in the middle: the rows before the damage are analysed, exit code 1.
-    let synth = dir.path().join("synth.csv.gz");
-    let made = vigil(&[
-        "detect",
-        "synth",
-        "--posts",
-        "20000",
-        "--output",
-        synth.to_str().unwrap(),
-    ]);
-    assert!(made.status.success());
-    let bytes = std::fs::read(&synth).unwrap();
+    let synthetic = dir.path().join("synth.csv.gz");
+    synth(&synthetic, "light", 20_000, 1, None);
+    let bytes = std::fs::read(&synthetic).unwrap();
     let cut = dir.path().join("cut.csv.gz");
     std::fs::File::create(&cut)
         .unwrap()
@@ -154,20 +175,7 @@ fn bad_rows_truncated_gzip_and_wrong_mappings_are_reported_and_good_rows_kept() 
 fn every_output_is_written_and_the_findings_are_valid_stix() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("synth.csv");
-    assert!(
-        vigil(&[
-            "detect",
-            "synth",
-            "--posts",
-            "60000",
-            "--seed",
-            "3",
-            "--output",
-            input.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    synth(&input, "light", 60_000, 3, None);
     let out_dir = dir.path().join("out");
     let out = vigil(&[
         "detect",
@@ -256,20 +264,8 @@ fn edges(args: &[&str]) -> String {
 #[test]
 fn external_sorting_gives_the_in_memory_edges() {
     let dir = tempfile::tempdir().unwrap();
-    let synth = dir.path().join("medium.csv");
-    let made = vigil(&[
-        "detect",
-        "synth",
-        "--profile",
-        "medium",
-        "--posts",
-        "20000",
-        "--seed",
-        "9",
-        "--output",
-        synth.to_str().unwrap(),
-    ]);
-    assert!(made.status.success());
+    let medium = dir.path().join("medium.csv");
+    synth(&medium, "medium", 20_000, 9, None);
     // Repeated ids (with new URLs), NaN and empty fields, reposts with URLs.
     let quirks = dir.path().join("quirks.csv");
     std::fs::write(
@@ -287,7 +283,7 @@ fn external_sorting_gives_the_in_memory_edges() {
     .unwrap();
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).unwrap();
-    for (file, window) in [(&synth, "600"), (&quirks, "10")] {
+    for (file, window) in [(&medium, "600"), (&quirks, "10")] {
         for compat in ["toolkit", "none"] {
             for kind in [
                 "co_retweet",
@@ -330,6 +326,38 @@ fn external_sorting_gives_the_in_memory_edges() {
                 assert!(in_memory == streamed, "{kind} {compat} on {file:?} differ");
             }
         }
+    }
+    // The summary counts the same posts, accounts and repeated ids.
+    for file in [&medium, &quirks] {
+        let summary = |external: bool| -> serde_json::Value {
+            let out_dir = dir.path().join(format!("summary-{external}"));
+            let mut args = vec![
+                "detect",
+                file.to_str().unwrap(),
+                "--compat",
+                "toolkit",
+                "--network",
+                "co_link",
+                "--out-dir",
+                out_dir.to_str().unwrap(),
+                "--quiet",
+            ];
+            if external {
+                args.push("--external");
+            }
+            let out = vigil(&args);
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            serde_json::from_slice(&std::fs::read(out_dir.join("summary.json")).unwrap()).unwrap()
+        };
+        let (in_memory, streamed) = (summary(false), summary(true));
+        for key in ["posts", "accounts"] {
+            assert!(in_memory[key].as_u64().unwrap() > 0);
+            assert_eq!(in_memory[key], streamed[key], "{key} of {file:?}");
+        }
+        assert_eq!(
+            in_memory["input"]["duplicate_rows"],
+            streamed["input"]["duplicate_rows"]
+        );
     }
     assert_eq!(
         std::fs::read_dir(&spill).unwrap().count(),
@@ -491,19 +519,7 @@ fn findings_are_pushed_to_a_live_vigil_server_under_its_access_rules() {
     let dir = tempfile::tempdir().unwrap();
     let posts = dir.path().join("posts.csv");
     let planted = dir.path().join("planted.txt");
-    let made = vigil(&[
-        "detect",
-        "synth",
-        "--posts",
-        "100000",
-        "--seed",
-        "4",
-        "--output",
-        posts.to_str().unwrap(),
-        "--planted",
-        planted.to_str().unwrap(),
-    ]);
-    assert!(made.status.success());
+    synth(&posts, "light", 100_000, 4, Some(&planted));
     let url = format!("{}/taxii2/eu-ras/collections/{fimi}/", server.base);
     let push = |token: &str| {
         vigil(&[

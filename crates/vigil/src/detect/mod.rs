@@ -131,7 +131,7 @@ struct RunArgs {
     /// (toolkit networks only; no evidence is collected)
     #[arg(long)]
     external: bool,
-    /// With --external: MiB of sort buffers (memory use is about twice this)
+    /// With --external: MiB of sort buffers (peak memory is two to three times this)
     #[arg(long, default_value_t = 1024)]
     memory: usize,
     /// With --external: directory for the sort's temporary files [default: the system's]

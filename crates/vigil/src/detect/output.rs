@@ -173,7 +173,7 @@ pub fn summary(
     let dataset = findings.first().map(|f| f.dataset);
     json!({
         "input": report,
-        "posts": dataset.map_or(0, Dataset::posts),
+        "posts": dataset.map_or(0, Dataset::posts_counted),
         "accounts": dataset.map_or(0, Dataset::accounts),
         "read_seconds": read_seconds,
         "total_seconds": total_seconds,

@@ -4,7 +4,8 @@
 //! actions by (object, time), and the co-actions by (source, target,
 //! message); the engine's streaming pieces (`vigil_detect::stream`) work
 //! between the sorts. Memory holds the accounts, one window of actions,
-//! the edges found, and about twice the `--memory` budget of sort buffers.
+//! the edges found, and two to three times the `--memory` budget of sort
+//! buffers and batches.
 //!
 //! Evidence is not collected in this mode (it would need the posts again).
 
@@ -280,13 +281,8 @@ impl External {
             if first {
                 dataset.count_post(account);
             }
-            // NaN (NULL to the toolkit) co-occurs with nothing.
-            let usable = !post.time.is_nan();
             let mut failed = None;
             reader.row(&post, kinds, |k, contribution| {
-                if !usable {
-                    return;
-                }
                 let (key, text) = match contribution {
                     Contribution::Key(key) => (key, String::new()),
                     Contribution::Text(text) => (String::new(), text),
