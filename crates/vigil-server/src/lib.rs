@@ -6,4 +6,5 @@ pub mod alerts;
 pub mod core;
 pub mod demo;
 pub mod pages;
+pub mod results;
 pub mod web;
