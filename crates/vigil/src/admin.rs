@@ -491,7 +491,7 @@ async fn set_status(db: &Db, actor: &Actor, user: &str, status: &str) -> anyhow:
     )
 }
 
-async fn resolve_org(db: &Db, org: &str) -> anyhow::Result<String> {
+pub async fn resolve_org(db: &Db, org: &str) -> anyhow::Result<String> {
     if let Some(found) = store::organisation(db.pool(), org).await? {
         return Ok(found.id.to_string());
     }

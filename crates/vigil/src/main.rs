@@ -6,6 +6,7 @@ mod bench;
 mod bench_stream;
 mod detect;
 mod log;
+mod results;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
@@ -40,6 +41,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Find coordinated accounts in social-media data (see docs/detection.md)
     Detect(detect::DetectArgs),
+    /// Define elections and verify published results (see docs/results.md)
+    Results(results::ResultsArgs),
 }
 
 /// Where the store is: shared by every command that opens it. Flags win over
@@ -203,6 +206,7 @@ fn main() -> ExitCode {
             Command::Bench(args) => bench::run(args).await.map(|()| ExitCode::SUCCESS),
             // CPU-bound work on rayon's threads; the runtime just waits.
             Command::Detect(args) => detect::run(args),
+            Command::Results(args) => results::run(args).await,
         }
     });
     match result {

@@ -103,12 +103,22 @@ pub const ROLE_CATALOGUE: &[RoleInfo] = &[
         name: "reader",
         description: "reads what is shared with their organisation",
     },
+    RoleInfo {
+        name: "typist",
+        description: "types in polling-station results of their organisation's elections",
+    },
+    RoleInfo {
+        name: "coordinator",
+        description: "defines their organisation's elections, resolves differences and errors in typed results, enters lots drawn",
+    },
 ];
 
 impl Role {
     pub const ADMINISTRATOR: Role = Role("administrator");
     pub const ANALYST: Role = Role("analyst");
     pub const READER: Role = Role("reader");
+    pub const TYPIST: Role = Role("typist");
+    pub const COORDINATOR: Role = Role("coordinator");
 
     pub fn parse(text: &str) -> Option<Role> {
         ROLE_CATALOGUE

@@ -388,6 +388,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "webhooks",
         include_str!("../../migrations/sqlite/0006_webhooks.sql"),
     ),
+    (
+        7,
+        "election results",
+        include_str!("../../migrations/sqlite/0007_results.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -419,6 +424,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         6,
         "webhooks",
         include_str!("../../migrations/postgres/0006_webhooks.sql"),
+    ),
+    (
+        7,
+        "election results",
+        include_str!("../../migrations/postgres/0007_results.sql"),
     ),
 ];
 

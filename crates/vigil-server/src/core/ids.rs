@@ -56,6 +56,7 @@ newtype_id!(AuditEventId, "evt-");
 newtype_id!(StixRowId, "sto-");
 newtype_id!(AlertId, "alr-");
 newtype_id!(WebhookId, "whk-");
+newtype_id!(ResultsEventId, "rev-");
 
 #[cfg(test)]
 mod tests {

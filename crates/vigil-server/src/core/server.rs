@@ -104,6 +104,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "accounts", description = "Login, the caller's own account and API tokens"),
         (name = "admin", description = "Administration (administrator role)"),
         (name = "alerts", description = "Rapid Alert System reference data (DISARM); sharing itself is TAXII 2.1 under /taxii2/"),
+        (name = "results", description = "Election results: public results with their log proofs; double entry by typists and coordinators"),
         (name = "log", description = "The transparency log: checkpoints, tiles and proofs"),
         (name = "service", description = "Health and monitoring")
     )
@@ -116,6 +117,7 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(doc)
         .merge(crate::accounts::api::router())
         .merge(crate::alerts::api::router())
+        .merge(crate::results::api::router())
         .merge(crate::core::log_api::router())
         .merge(service_router())
 }

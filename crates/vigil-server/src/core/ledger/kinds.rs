@@ -236,8 +236,78 @@ pub static ALL: &[&RecordKind] = &[
     &TAXII_CLIENT,
     &ALERT,
     &WEBHOOK,
+    &RESULTS_ELECTION,
+    &RESULTS_EVENT,
+    &RESULTS_STATION_STATE,
+    &RESULTS_STATION_RESULT,
 ];
 
 pub fn by_name(kind: &str) -> Option<&'static RecordKind> {
     ALL.iter().copied().find(|k| k.kind == kind)
 }
+
+/// An election's definition and the lots drawn for its seats (id: the election id).
+pub static RESULTS_ELECTION: RecordKind = RecordKind {
+    kind: "results_election",
+    table: "results_elections",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("organisation_id"),
+        text("definition"),
+        text("lots"),
+        text("created_at"),
+        text("updated_at"),
+    ],
+    personal: &[],
+};
+
+/// One typed entry, claim or decision on a polling station's form; never updated.
+pub static RESULTS_EVENT: RecordKind = RecordKind {
+    kind: "results_event",
+    table: "results_events",
+    retention: Retention::EveryVersion,
+    columns: &[
+        text("election_id"),
+        text("station_id"),
+        text("action"),
+        text("actor"),
+        text("details"),
+        text("salt"),
+        text("at"),
+    ],
+    personal: &[],
+};
+
+/// The double-entry state of a station (id: `election/station`).
+pub static RESULTS_STATION_STATE: RecordKind = RecordKind {
+    kind: "results_station_state",
+    table: "results_station_states",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("election_id"),
+        text("station_id"),
+        text("state"),
+        text("salt"),
+        text("updated_at"),
+    ],
+    personal: &[],
+};
+
+/// A station's definitive result (id: `election/station`), published with
+/// its salt at the release time so that anyone can recompute its leaf.
+pub static RESULTS_STATION_RESULT: RecordKind = RecordKind {
+    kind: "results_station_result",
+    table: "results_station_results",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("election_id"),
+        text("station_id"),
+        text("district_id"),
+        text("counts"),
+        text("warnings"),
+        text("explanation"),
+        text("salt"),
+        text("accepted_at"),
+    ],
+    personal: &[],
+};

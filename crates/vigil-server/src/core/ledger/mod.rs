@@ -161,6 +161,24 @@ pub async fn insert_records(
     append_leaves(tx, &entries).await
 }
 
+/// Writes a record version without personal data: inserts version 1 (or an
+/// event), replaces the row with any later version.
+pub async fn save_record(tx: &mut WriteTx, record: &Record) -> Result<LeafIndex, LedgerError> {
+    let write = RecordWrite {
+        record,
+        personal: None,
+    };
+    if record.version <= 1 {
+        insert_records(tx, &[write])
+            .await?
+            .first()
+            .copied()
+            .ok_or_else(|| LedgerError::Damaged("no leaf appended".into()))
+    } else {
+        update_record(tx, write).await
+    }
+}
+
 /// Replaces the stored row of a `LatestVersion` record with its next version
 /// (`record.version` must be the stored version + 1) and appends its leaf.
 pub async fn update_record(

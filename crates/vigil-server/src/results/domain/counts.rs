@@ -148,7 +148,11 @@ impl StationCounts {
                 ));
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     pub fn list_votes(&self) -> u64 {
@@ -171,7 +175,10 @@ impl StationCounts {
             if !list.candidates.is_empty() && candidates != u128::from(list.total) {
                 validation.push(
                     Code::F202,
-                    vec![format!("lists[{i}].total"), format!("lists[{i}].candidates")],
+                    vec![
+                        format!("lists[{i}].total"),
+                        format!("lists[{i}].candidates"),
+                    ],
                 );
             }
         }
@@ -182,8 +189,7 @@ impl StationCounts {
             validation.push(Code::W202, vec!["invalid".into()]);
         }
         let difference = self.voters.abs_diff(self.votes_cast);
-        if difference >= 15 && at_least_percent(difference, self.voters.max(self.votes_cast), 2)
-        {
+        if difference >= 15 && at_least_percent(difference, self.voters.max(self.votes_cast), 2) {
             validation.push(Code::W203, vec!["voters".into(), "votes_cast".into()]);
         }
         if self.votes_cast == 0 {

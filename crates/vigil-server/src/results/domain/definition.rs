@@ -154,7 +154,10 @@ pub struct ApportionmentUnit {
 fn parse_share(text: &str) -> Option<Fraction> {
     let text = text.trim();
     let fraction = if let Some(percent) = text.strip_suffix('%') {
-        let (whole, decimals) = percent.trim().split_once('.').unwrap_or((percent.trim(), ""));
+        let (whole, decimals) = percent
+            .trim()
+            .split_once('.')
+            .unwrap_or((percent.trim(), ""));
         let scale = 10u128.checked_pow(u32::try_from(decimals.len()).ok()?)?;
         let value: u128 = format!("{whole}{decimals}").parse().ok()?;
         Fraction::new(value, 100 * scale)?
@@ -185,7 +188,8 @@ impl ElectionDefinition {
     /// The rules a definition must follow beyond its shape.
     pub fn check(&self) -> Result<(), Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut fault = |field: String, message: &str| errors.push(FieldError::new(&field, message));
+        let mut fault =
+            |field: String, message: &str| errors.push(FieldError::new(&field, message));
         if !is_slug(self.id.as_str()) {
             fault("id".into(), "use 1–64 lowercase letters, digits, - or _");
         }
@@ -230,7 +234,10 @@ impl ElectionDefinition {
             }
         }
         if self.districts.is_empty() {
-            fault("districts".into(), "an election needs at least one district");
+            fault(
+                "districts".into(),
+                "an election needs at least one district",
+            );
         }
         let mut districts = HashSet::new();
         let mut stations = HashSet::new();
@@ -299,7 +306,9 @@ impl ElectionDefinition {
         }
         let first_divisor = apportionment.first_divisor.as_deref().map(|text| {
             text.split_once('/')
-                .and_then(|(n, d)| Some((n.trim().parse::<u32>().ok()?, d.trim().parse::<u32>().ok()?)))
+                .and_then(|(n, d)| {
+                    Some((n.trim().parse::<u32>().ok()?, d.trim().parse::<u32>().ok()?))
+                })
                 .filter(|(n, d)| *d > 0 && *n > 0)
         });
         match (apportionment.method, first_divisor) {
@@ -317,7 +326,11 @@ impl ElectionDefinition {
                 "only the modified Sainte-Laguë method has a first divisor",
             ),
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     /// The apportionment method (the definition was checked).
@@ -344,7 +357,10 @@ impl ElectionDefinition {
     }
 
     pub fn threshold(&self) -> Option<Fraction> {
-        self.apportionment.threshold.as_deref().and_then(parse_share)
+        self.apportionment
+            .threshold
+            .as_deref()
+            .and_then(parse_share)
     }
 
     pub fn list_threshold(&self, list: usize) -> Option<Fraction> {
@@ -393,7 +409,10 @@ impl ElectionDefinition {
     }
 
     pub fn station_count(&self) -> usize {
-        self.districts.iter().map(|d| d.polling_stations.len()).sum()
+        self.districts
+            .iter()
+            .map(|d| d.polling_stations.len())
+            .sum()
     }
 }
 
@@ -421,11 +440,14 @@ mod tests {
 
     #[test]
     fn a_valid_definition_reads() {
-        let definition =
-            ElectionDefinition::from_json(sample().to_string().as_bytes()).unwrap();
+        let definition = ElectionDefinition::from_json(sample().to_string().as_bytes()).unwrap();
         assert_eq!(definition.threshold(), Fraction::new(5, 100));
         assert_eq!(definition.units()[0].seats, 5);
-        assert!(definition.station(&StationId::parse("n-1").unwrap()).is_some());
+        assert!(
+            definition
+                .station(&StationId::parse("n-1").unwrap())
+                .is_some()
+        );
     }
 
     #[test]

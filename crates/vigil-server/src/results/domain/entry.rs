@@ -401,7 +401,10 @@ mod tests {
         else {
             panic!("{state:?}")
         };
-        assert_eq!((result.typist, second_typist, explanation), (user(1), user(2), None));
+        assert_eq!(
+            (result.typist, second_typist, explanation),
+            (user(1), user(2), None)
+        );
     }
 
     #[test]
@@ -510,9 +513,14 @@ mod tests {
             .finalise(entry(1, 10, true))
             .unwrap();
         assert_eq!(errors.name(), "first_entry_has_errors");
-        assert!(errors.clone().claim(&user(2)).is_err(), "no second entry yet");
+        assert!(
+            errors.clone().claim(&user(2)).is_err(),
+            "no second entry yet"
+        );
         assert_eq!(
-            errors.clone().resolve_errors(ErrorsDecision::Accept, Some(" ".into())),
+            errors
+                .clone()
+                .resolve_errors(ErrorsDecision::Accept, Some(" ".into())),
             Err(TransitionError::ExplanationRequired)
         );
         assert_eq!(
@@ -529,7 +537,10 @@ mod tests {
             .unwrap();
         assert!(matches!(
             definitive,
-            EntryState::Definitive { explanation: Some(_), .. }
+            EntryState::Definitive {
+                explanation: Some(_),
+                ..
+            }
         ));
         assert!(
             definitive

@@ -125,7 +125,9 @@ pub struct UnitSeats {
 pub enum SeatsOutcome {
     Computed(Outcome),
     /// No votes yet, or an input the method refuses (named).
-    NotComputed { not_computed: String },
+    NotComputed {
+        not_computed: String,
+    },
 }
 
 /// The key under which the lots of a unit are kept.
@@ -255,7 +257,13 @@ mod tests {
         results.insert(id("s1"), counts((10, 5), 20));
         results.insert(id("s3"), counts((1, 2), 3));
         let t = tally(&d, &results);
-        assert_eq!(t.progress, Progress { counted: 2, stations: 3 });
+        assert_eq!(
+            t.progress,
+            Progress {
+                counted: 2,
+                stations: 3
+            }
+        );
         assert_eq!(t.districts[0].totals.lists[0].candidates, [10, 5]);
         assert_eq!(t.totals.lists[0].candidates, [11, 7]);
         assert_eq!(t.totals.lists[1].total, 23);
