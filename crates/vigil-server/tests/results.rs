@@ -297,6 +297,19 @@ async fn story(backend: Backend) {
         .send()
         .await;
     assert_eq!(csv.status, 409);
+    let page = app.request("GET", "/results/test-2027").send().await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Embargoed until"), "{}", page.text());
+    assert!(!page.text().contains("Votes and seats"));
+    let district = app
+        .request("GET", "/results/test-2027/districts/north")
+        .send()
+        .await
+        .text();
+    assert!(
+        district.contains(">committed<") && !district.contains(">930<"),
+        "{district}"
+    );
     let base = app.base.clone();
     let embargoed = tokio::task::spawn_blocking(move || verify_results(&base, "test-2027", None))
         .await
@@ -325,6 +338,21 @@ async fn story(backend: Backend) {
     assert_eq!(body["tally"]["districts"][1]["totals"]["votes_cast"], 301);
     // D'Hondt, 5 seats: Blue 850, Green 900 → Green 900, Blue 850, Green 450, Blue 425, Green 300.
     assert_eq!(body["seats_per_list"], json!([2, 3]));
+    let page = app.request("GET", "/results/test-2027").send().await.text();
+    assert!(
+        page.contains("Votes and seats") && page.contains("2. Green"),
+        "{page}"
+    );
+    assert!(
+        page.contains("seat 5: 2. Green with the highest average 300"),
+        "{page}"
+    );
+    let district = app
+        .request("GET", "/results/test-2027/districts/north")
+        .send()
+        .await
+        .text();
+    assert!(district.contains(">930<"), "{district}");
     let csv = app
         .request("GET", "/api/results/elections/test-2027/results.csv")
         .send()

@@ -160,6 +160,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         println!("  curl -N -u pt.analyst:{password} http://{address}/api/stream   (live events)");
         println!("  (Rapid Alert System: docs/rapid-alert-system.md)");
         println!(
+            "  Results: http://{address}/results/vila-demo-2029 (embargoed for 45 s after the first start, then published; docs/results.md)"
+        );
+        println!(
+            "  vigil results verify vila-demo-2029 --url http://{address}   (re-add, recompute the seats, check every figure against the log)"
+        );
+        println!(
             "  (Detection: the report \"Coordinated behaviour: …\" in ee2029-fimi was pushed by `vigil detect`; docs/detection.md)"
         );
     }

@@ -78,9 +78,48 @@ pub fn weekly_bars(title: &str, weeks: &[WeekBar]) -> String {
     svg
 }
 
+/// A horizontal bar chart of labelled values (votes or seats per list).
+pub fn horizontal_bars(title: &str, id: &str, bars: &[(String, u64)]) -> String {
+    const ROW: u64 = 28;
+    const LABEL: u64 = 200;
+    let most = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
+    let height = ROW * (bars.len() as u64).max(1) + 8;
+    let plot = WIDTH - LABEL - 80;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}"><title id="{id}">{}</title>"#,
+        escape(title)
+    );
+    for (i, (label, value)) in bars.iter().enumerate() {
+        let y = ROW * i as u64 + 4;
+        let width = value * plot / most;
+        let _ = write!(
+            svg,
+            r#"<text class="axis" x="{}" y="{}" text-anchor="end">{}</text><rect class="bar-votes" x="{LABEL}" y="{y}" width="{width}" height="{}"><title>{}: {value}</title></rect><text class="axis" x="{}" y="{}">{value}</text>"#,
+            LABEL - 8,
+            y + 17,
+            escape(label),
+            ROW - 8,
+            escape(label),
+            LABEL + width + 6,
+            y + 17,
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn horizontal_bars_scale_to_the_largest_and_escape_labels() {
+        let svg = horizontal_bars("Votes", "v", &[("<A>".into(), 10), ("B".into(), 5)]);
+        assert!(svg.contains(r#"width="440"><title>&lt;A&gt;: 10"#), "{svg}");
+        assert!(svg.contains(r#"width="220"><title>B: 5"#), "{svg}");
+    }
 
     #[test]
     fn bars_are_scaled_to_the_largest_week_and_labels_escaped() {

@@ -7,6 +7,7 @@ mod alerts;
 mod chart;
 pub mod compose;
 mod insight;
+mod results;
 mod session;
 
 use crate::accounts::service::{self as accounts, Principal};
@@ -44,6 +45,9 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/alerts/{id}/release",
             get(alerts::release_page).post(alerts::release),
         )
+        .route("/results", get(results::index))
+        .route("/results/{id}", get(results::election))
+        .route("/results/{id}/districts/{district}", get(results::district))
         .route("/search", get(insight::search))
         .route("/dashboard", get(insight::dashboard))
         .route("/static/vigil.css", get(stylesheet))

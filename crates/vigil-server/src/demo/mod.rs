@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use vigil_stix::{Tlp, TlpProfile};
 
 /// The password of every demo account (printed at start; demo only).
+mod results;
+
 pub const DEMO_PASSWORD: &str = "vigil-demo-2026";
 
 pub struct DemoLogin {
@@ -89,6 +91,21 @@ pub const LOGINS: &[DemoLogin] = &[
         roles: "reader",
     },
     DemoLogin {
+        username: "pt.typist1",
+        organisation: "Electoral Commission of Portugal",
+        roles: "typist",
+    },
+    DemoLogin {
+        username: "pt.typist2",
+        organisation: "Electoral Commission of Portugal",
+        roles: "typist",
+    },
+    DemoLogin {
+        username: "pt.coordinator",
+        organisation: "Electoral Commission of Portugal",
+        roles: "coordinator",
+    },
+    DemoLogin {
         username: "observer",
         organisation: "Civic Election Observers",
         roles: "reader",
@@ -129,6 +146,7 @@ pub async fn seed(db: &Db) -> Result<bool, ApiError> {
         .await?;
     }
     seed_rapid_alert_system(db).await?;
+    results::seed(db).await?;
     Ok(true)
 }
 
