@@ -117,8 +117,14 @@ mod tests {
     #[test]
     fn horizontal_bars_scale_to_the_largest_and_escape_labels() {
         let svg = horizontal_bars("Votes", "v", &[("<A>".into(), 10), ("B".into(), 5)]);
-        assert!(svg.contains(r#"width="440"><title>&lt;A&gt;: 10"#), "{svg}");
-        assert!(svg.contains(r#"width="220"><title>B: 5"#), "{svg}");
+        assert!(
+            svg.contains(r#"width="440" height="20"><title>&lt;A&gt;: 10"#),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(r#"width="220" height="20"><title>B: 5"#),
+            "{svg}"
+        );
     }
 
     #[test]
