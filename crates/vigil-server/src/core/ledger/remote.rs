@@ -86,20 +86,30 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
+/// The verifier key (given, or the server's own `/log/key`) and the served checkpoint note.
+fn key_and_checkpoint(
+    agent: &ureq::Agent,
+    base: &str,
+    key: Option<&LogVerifier>,
+) -> anyhow::Result<(LogVerifier, String)> {
+    let verifier = match key {
+        Some(key) => key.clone(),
+        None => {
+            let text = String::from_utf8(get(agent, &format!("{base}/log/key"))?)?;
+            LogVerifier::parse(text.trim())
+                .context("the server's /log/key is not a verifier key")?
+        }
+    };
+    let note = String::from_utf8(get(agent, &format!("{base}/log/checkpoint"))?)?;
+    Ok((verifier, note))
+}
+
 /// Downloads the signed checkpoint and every entry of the log at `base`,
 /// and checks that they rebuild the checkpoint's root.
 pub fn download_log(base: &str, key: Option<&LogVerifier>) -> anyhow::Result<DownloadedLog> {
     let base = base.trim_end_matches('/');
     let agent = agent();
-    let verifier = match key {
-        Some(key) => key.clone(),
-        None => {
-            let text = String::from_utf8(get(&agent, &format!("{base}/log/key"))?)?;
-            LogVerifier::parse(text.trim())
-                .context("the server's /log/key is not a verifier key")?
-        }
-    };
-    let note = String::from_utf8(get(&agent, &format!("{base}/log/checkpoint"))?)?;
+    let (verifier, note) = key_and_checkpoint(&agent, base, key)?;
     let checkpoint = verifier
         .verify(&note)
         .context("the served checkpoint does not verify with the log key")?;
@@ -138,15 +148,7 @@ pub fn verify_remote(
 ) -> anyhow::Result<(Report, LogVerifier)> {
     let base = base.trim_end_matches('/');
     let agent = agent();
-    let verifier = match key {
-        Some(key) => key.clone(),
-        None => {
-            let text = String::from_utf8(get(&agent, &format!("{base}/log/key"))?)?;
-            LogVerifier::parse(text.trim())
-                .context("the server's /log/key is not a verifier key")?
-        }
-    };
-    let note = String::from_utf8(get(&agent, &format!("{base}/log/checkpoint"))?)?;
+    let (verifier, note) = key_and_checkpoint(&agent, base, key)?;
     let mut report = Report::default();
     let signed = verifier
         .verify(&note)
