@@ -10,6 +10,15 @@ use serde_json::{Value, json};
 use vigil_server::core::time::Timestamp;
 use vigil_server::results::verify::verify_results;
 
+/// `results verify` against the app, as an observer runs it.
+async fn verify(app: &TestApp) -> vigil_server::results::verify::ResultsReport {
+    let base = app.base.clone();
+    tokio::task::spawn_blocking(move || verify_results(&base, "test-2027", None))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 async fn token(app: &TestApp, username: &str) -> String {
     let response = app
         .request("POST", "/api/me/tokens")
@@ -310,11 +319,7 @@ async fn story(backend: Backend) {
         district.contains(">committed<") && !district.contains(">930<"),
         "{district}"
     );
-    let base = app.base.clone();
-    let embargoed = tokio::task::spawn_blocking(move || verify_results(&base, "test-2027", None))
-        .await
-        .unwrap()
-        .unwrap();
+    let embargoed = verify(&app).await;
     assert!(
         embargoed.ok() && embargoed.embargoed,
         "{:?}",
@@ -363,11 +368,7 @@ async fn story(backend: Backend) {
         csv.contains("north,n-1,North school,1000,930,930,20,10,400,300,100,500\r\n"),
         "{csv}"
     );
-    let base = app.base.clone();
-    let report = tokio::task::spawn_blocking(move || verify_results(&base, "test-2027", None))
-        .await
-        .unwrap()
-        .unwrap();
+    let report = verify(&app).await;
     assert!(report.ok(), "{:?}", report.problems);
     assert_eq!(
         (report.stations_checked, report.committed_before_release),
@@ -380,11 +381,7 @@ async fn story(backend: Backend) {
         .execute(app.db.pool())
         .await
         .unwrap();
-    let base = app.base.clone();
-    let report = tokio::task::spawn_blocking(move || verify_results(&base, "test-2027", None))
-        .await
-        .unwrap()
-        .unwrap();
+    let report = verify(&app).await;
     assert!(!report.ok());
     let named: Vec<String> = report
         .problems
@@ -397,6 +394,18 @@ async fn story(backend: Backend) {
             .any(|p| p
                 .starts_with("station n-1: the published figures differ from what the log holds")),
         "{named:?}"
+    );
+    // A result removed behind the server's back is named as withheld.
+    sqlx::query("DELETE FROM results_station_results WHERE station_id = 's-1'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let report = verify(&app).await;
+    assert!(
+        report.problems.iter().any(|p| p.subject == "station s-1"
+            && p.problem == "the log holds a result for it that is not published"),
+        "{:?}",
+        report.problems
     );
     app.stop().await;
 }

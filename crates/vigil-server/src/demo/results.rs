@@ -113,11 +113,11 @@ fn counts(sequence: &mut Sequence, registered: u64) -> StationCounts {
             candidates: votes,
         });
     }
-    // Whatever the shares leave goes to blank, so the form adds up.
+    // The last list takes what the others leave, so the form adds up.
     StationCounts {
         voters: cast,
         votes_cast: cast,
-        blank: blank + left,
+        blank,
         invalid,
         lists,
     }

@@ -118,7 +118,7 @@ async fn get_results(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let public = service::public_results(&state.db, &id, Timestamp::now()).await?;
+    let public = service::public_results(&state.db, &state.ledger, &id, Timestamp::now()).await?;
     service::ensure_checkpoint(&state.ledger, &public).await?;
     Ok(Json(public).into_response())
 }
@@ -130,7 +130,7 @@ async fn results_csv(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let public = service::public_results(&state.db, &id, Timestamp::now()).await?;
+    let public = service::public_results(&state.db, &state.ledger, &id, Timestamp::now()).await?;
     if public.embargoed {
         return Err(ApiError::Conflict(format!(
             "results are embargoed until {}",

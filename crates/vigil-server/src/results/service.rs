@@ -146,8 +146,9 @@ impl EntryAction {
 
     fn needs(&self) -> Role {
         match self {
-            EntryAction::Claim | EntryAction::Finalise { .. } => Role::TYPIST,
-            EntryAction::Release => Role::TYPIST,
+            EntryAction::Claim | EntryAction::Release | EntryAction::Finalise { .. } => {
+                Role::TYPIST
+            }
             EntryAction::ResolveErrors { .. } | EntryAction::ResolveDifferences { .. } => {
                 Role::COORDINATOR
             }
@@ -216,7 +217,7 @@ pub async fn act(
         } => {
             details = json!({"decision": decision, "explanation": explanation});
             state
-                .resolve_errors(decision.clone(), explanation.clone())
+                .resolve_errors(*decision, explanation.clone())
                 .map_err(transition_error)?
         }
         EntryAction::ResolveDifferences {
@@ -513,9 +514,11 @@ pub async fn draw_lot(
 
 /// The counts of stored results by station (a row that does not parse is
 /// left out; `vigil log verify` names it).
-pub fn definitive_counts(records: &[StationResultRecord]) -> HashMap<StationId, StationCounts> {
+pub fn definitive_counts<'a>(
+    records: impl IntoIterator<Item = &'a StationResultRecord>,
+) -> HashMap<StationId, StationCounts> {
     records
-        .iter()
+        .into_iter()
         .filter_map(|r| {
             let counts = serde_json::from_str(&r.counts).ok()?;
             Some((StationId::from_stored(r.station_id.clone()), counts))
@@ -572,25 +575,27 @@ pub struct PublicResults {
 }
 
 /// An election as the public may see it at `now`.
-pub async fn public_results(db: &Db, id: &str, now: Timestamp) -> Result<PublicResults, ApiError> {
-    let election = store::election(db.pool(), id)
-        .await?
-        .ok_or_else(|| not_found("election"))?;
+pub async fn public_results(
+    db: &Db,
+    ledger: &crate::core::ledger::Ledger,
+    id: &str,
+    now: Timestamp,
+) -> Result<PublicResults, ApiError> {
     let election_record = store::election_record(db.pool(), id)
         .await?
         .ok_or_else(|| not_found("election"))?;
-    let election_leaf_index = store::leaf_index(
-        db.pool(),
-        crate::core::ledger::kinds::RESULTS_ELECTION.kind,
-        id,
-        election_record.version,
-    )
-    .await?
-    .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("election {id} has no log leaf")))?;
-    let records = store::station_results(db.pool(), &election.id).await?;
-    let leaves = store::result_leaves(db.pool(), &election.id).await?;
+    let election = election_record.parse()?;
+    let election_leaf_index = ledger
+        .find_leaf(
+            crate::core::ledger::kinds::RESULTS_ELECTION.kind,
+            id,
+            Some(election_record.version),
+        )
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("election {id} has no log leaf")))?;
+    let logged = store::logged_station_results(db.pool(), &election.id).await?;
     let embargoed = now < election.definition.release_at();
-    let counts = definitive_counts(&records);
+    let counts = definitive_counts(logged.iter().map(|l| &l.record));
     let tally = tally::tally(&election.definition, &counts);
     let progress = tally.progress;
     let mut public = PublicResults {
@@ -611,15 +616,12 @@ pub async fn public_results(db: &Db, id: &str, now: Timestamp) -> Result<PublicR
         election_leaf_index,
     };
     if embargoed {
-        public.committed = records
-            .iter()
-            .filter_map(|r| {
-                let (index, entry) = leaves.get(&r.id)?;
-                Some(CommittedStation {
-                    station_id: r.station_id.clone(),
-                    leaf_index: *index,
-                    leaf_entry: entry.clone(),
-                })
+        public.committed = logged
+            .into_iter()
+            .map(|l| CommittedStation {
+                station_id: l.record.station_id,
+                leaf_index: l.leaf_index,
+                leaf_entry: l.leaf_entry,
             })
             .collect();
         return Ok(public);
@@ -628,14 +630,11 @@ pub async fn public_results(db: &Db, id: &str, now: Timestamp) -> Result<PublicR
     public.seats_per_list = tally::seats_per_list(&units, election.definition.lists.len());
     public.seats = Some(units);
     public.tally = Some(tally);
-    public.stations = records
+    public.stations = logged
         .into_iter()
-        .filter_map(|record| {
-            let (index, _) = leaves.get(&record.id)?;
-            Some(PublishedStation {
-                leaf_index: *index,
-                record,
-            })
+        .map(|l| PublishedStation {
+            record: l.record,
+            leaf_index: l.leaf_index,
         })
         .collect();
     Ok(public)
@@ -668,15 +667,18 @@ pub async fn ensure_checkpoint(
 
 /// Every election, newest polling day first, with its progress.
 pub async fn public_elections(db: &Db) -> Result<Vec<(StoredElection, tally::Progress)>, ApiError> {
-    let mut out = Vec::new();
-    for election in store::elections(db.pool()).await? {
-        let records = store::station_results(db.pool(), &election.id).await?;
-        let progress = tally::Progress {
-            counted: records.len(),
-            stations: election.definition.station_count(),
-        };
-        out.push((election, progress));
-    }
+    let counted = store::counted_per_election(db.pool()).await?;
+    let mut out: Vec<(StoredElection, tally::Progress)> = store::elections(db.pool())
+        .await?
+        .into_iter()
+        .map(|election| {
+            let progress = tally::Progress {
+                counted: counted.get(election.id.as_str()).copied().unwrap_or(0),
+                stations: election.definition.station_count(),
+            };
+            (election, progress)
+        })
+        .collect();
     out.sort_by(|a, b| b.0.definition.date.cmp(&a.0.definition.date));
     Ok(out)
 }

@@ -36,21 +36,6 @@ pub struct StoredElection {
 const ELECTION_COLUMNS: &str =
     "id, version, organisation_id, definition, lots, created_at, updated_at";
 
-fn election_from_row(row: &AnyRow) -> Result<StoredElection, sqlx::Error> {
-    let definition: String = row.try_get("definition")?;
-    let lots: String = row.try_get("lots")?;
-    Ok(StoredElection {
-        id: ElectionId::from_stored(row.try_get("id")?),
-        version: row_version(row)?,
-        organisation: OrganisationId::from_stored(row.try_get("organisation_id")?),
-        definition: serde_json::from_str(&definition)
-            .map_err(|e| corrupt("stored election definition", e))?,
-        lots: serde_json::from_str(&lots).map_err(|e| corrupt("stored lots", e))?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
 /// An election's row exactly as logged (served to verifiers).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ElectionRecord {
@@ -97,6 +82,35 @@ pub async fn save_election(
     save_record(tx, &record.record()).await
 }
 
+fn election_record_from_row(row: &AnyRow) -> Result<ElectionRecord, sqlx::Error> {
+    Ok(ElectionRecord {
+        id: row.try_get("id")?,
+        version: row_version(row)?,
+        organisation_id: row.try_get("organisation_id")?,
+        definition: row.try_get("definition")?,
+        lots: row.try_get("lots")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl ElectionRecord {
+    /// The election the record holds, its definition and lots parsed.
+    pub fn parse(&self) -> Result<StoredElection, sqlx::Error> {
+        Ok(StoredElection {
+            id: ElectionId::from_stored(self.id.clone()),
+            version: self.version,
+            organisation: OrganisationId::from_stored(self.organisation_id.clone()),
+            definition: serde_json::from_str(&self.definition)
+                .map_err(|e| corrupt("stored election definition", e))?,
+            lots: serde_json::from_str(&self.lots).map_err(|e| corrupt("stored lots", e))?,
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+        })
+    }
+}
+
+/// An election's row as logged.
 pub async fn election_record<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     id: &str,
@@ -106,54 +120,20 @@ pub async fn election_record<'e, E: Executor<'e, Database = Any>>(
         (ELECTION_COLUMNS, "results_elections"),
         "id",
         id,
-        |row| {
-            Ok(ElectionRecord {
-                id: row.try_get("id")?,
-                version: row_version(row)?,
-                organisation_id: row.try_get("organisation_id")?,
-                definition: row.try_get("definition")?,
-                lots: row.try_get("lots")?,
-                created_at: row.try_get("created_at")?,
-                updated_at: row.try_get("updated_at")?,
-            })
-        },
+        election_record_from_row,
     )
     .await
-}
-
-/// The leaf index of a record version.
-pub async fn leaf_index<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    kind: &str,
-    id: &str,
-    version: u64,
-) -> Result<Option<u64>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT idx FROM tlog_leaves WHERE kind = $1 AND record_id = $2 AND version = $3",
-    )
-    .bind(kind.to_string())
-    .bind(id.to_string())
-    .bind(i64::try_from(version).unwrap_or(i64::MAX))
-    .fetch_optional(executor)
-    .await?;
-    Ok(row
-        .map(|r| r.try_get::<i64, _>(0))
-        .transpose()?
-        .map(|i| u64::try_from(i).unwrap_or(0)))
 }
 
 pub async fn election<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     id: &str,
 ) -> Result<Option<StoredElection>, sqlx::Error> {
-    crate::core::db::find_by(
-        executor,
-        (ELECTION_COLUMNS, "results_elections"),
-        "id",
-        id,
-        election_from_row,
-    )
-    .await
+    election_record(executor, id)
+        .await?
+        .as_ref()
+        .map(ElectionRecord::parse)
+        .transpose()
 }
 
 pub async fn elections<'e, E: Executor<'e, Database = Any>>(
@@ -164,7 +144,22 @@ pub async fn elections<'e, E: Executor<'e, Database = Any>>(
         .fetch_all(executor)
         .await?
         .iter()
-        .map(election_from_row)
+        .map(|row| election_record_from_row(row)?.parse())
+        .collect()
+}
+
+/// How many stations have a definitive result, per election id.
+pub async fn counted_per_election<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+) -> Result<BTreeMap<String, usize>, sqlx::Error> {
+    sqlx::query("SELECT election_id, COUNT(*) FROM results_station_results GROUP BY election_id")
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(|row| {
+            let count: i64 = row.try_get(1)?;
+            Ok((row.try_get(0)?, usize::try_from(count).unwrap_or(0)))
+        })
         .collect()
 }
 
@@ -392,23 +387,39 @@ pub async fn station_results<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
-/// The leaf index of every station result's current version, by record id.
-pub async fn result_leaves<'e, E: Executor<'e, Database = Any>>(
+/// A station result with the leaf of its current version.
+pub struct LoggedResult {
+    pub record: StationResultRecord,
+    pub leaf_index: u64,
+    pub leaf_entry: String,
+}
+
+/// Every station result of an election with its current version's leaf
+/// (older versions' leaves stay in the log).
+pub async fn logged_station_results<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     election: &ElectionId,
-) -> Result<BTreeMap<String, (u64, String)>, sqlx::Error> {
-    // Joined on the current version: older versions' leaves stay in the log.
-    sqlx::query("SELECT r.id, l.idx, l.entry FROM results_station_results r JOIN tlog_leaves l ON l.kind = 'results_station_result' AND l.record_id = r.id AND l.version = r.version WHERE r.election_id = $1")
+) -> Result<Vec<LoggedResult>, sqlx::Error> {
+    let columns: Vec<String> = RESULT_COLUMNS
+        .split(", ")
+        .map(|c| format!("r.{c}"))
+        .collect();
+    let sql = format!(
+        "SELECT {}, l.idx, l.entry FROM results_station_results r JOIN tlog_leaves l ON l.kind = 'results_station_result' AND l.record_id = r.id AND l.version = r.version WHERE r.election_id = $1 ORDER BY r.id",
+        columns.join(", ")
+    );
+    sqlx::query(AssertSqlSafe(sql))
         .bind(election.to_string())
         .fetch_all(executor)
         .await?
         .iter()
         .map(|row| {
-            let index: i64 = row.try_get(1)?;
-            Ok((
-                row.try_get(0)?,
-                (u64::try_from(index).unwrap_or(0), row.try_get(2)?),
-            ))
+            let index: i64 = row.try_get("idx")?;
+            Ok(LoggedResult {
+                record: result_from_row(row)?,
+                leaf_index: u64::try_from(index).unwrap_or(0),
+                leaf_entry: row.try_get("entry")?,
+            })
         })
         .collect()
 }

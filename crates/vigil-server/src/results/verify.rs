@@ -142,6 +142,25 @@ fn differences(path: &str, published: &Value, recomputed: &Value, out: &mut Vec<
     }
 }
 
+/// Names every station whose result is in the log but not among `shown`.
+fn withheld<'a>(
+    report: &mut ResultsReport,
+    logged: &BTreeMap<&str, (u64, &LeafEntry)>,
+    shown: impl Iterator<Item = &'a str>,
+    prefix: &str,
+) {
+    let shown: std::collections::HashSet<&str> = shown.collect();
+    for id in logged.keys() {
+        let station = id.trim_start_matches(prefix);
+        if !shown.contains(station) {
+            report.problem(
+                format!("station {station}"),
+                "the log holds a result for it that is not published",
+            );
+        }
+    }
+}
+
 /// Checks published results against a downloaded log.
 pub fn check(public: &Value, log: &DownloadedLog) -> ResultsReport {
     let mut report = ResultsReport {
@@ -220,6 +239,12 @@ pub fn check(public: &Value, log: &DownloadedLog) -> ResultsReport {
                 ),
             }
         }
+        withheld(
+            &mut report,
+            &logged_results,
+            committed.iter().map(|c| c.station_id.as_str()),
+            &prefix,
+        );
         report.problems.extend(problems);
         return report;
     }
@@ -285,14 +310,12 @@ pub fn check(public: &Value, log: &DownloadedLog) -> ResultsReport {
             _ => report.problem(&subject, "its counts do not fit the election's lists"),
         }
     }
-    let published: std::collections::HashSet<&str> =
-        stations.iter().map(|s| s.record.id.as_str()).collect();
-    for id in logged_results.keys().filter(|id| !published.contains(**id)) {
-        report.problem(
-            format!("station {}", id.trim_start_matches(&prefix)),
-            "the log holds a result for it that is not published",
-        );
-    }
+    withheld(
+        &mut report,
+        &logged_results,
+        stations.iter().map(|s| s.record.station_id.as_str()),
+        &prefix,
+    );
     let recount = tally::tally(&definition, &counts);
     let seats = tally::seats(&definition, &recount, &lots);
     let per_list = tally::seats_per_list(&seats, definition.lists.len());

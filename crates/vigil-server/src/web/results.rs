@@ -169,7 +169,7 @@ pub async fn election(
     csrf: FormToken,
     Path(id): Path<String>,
 ) -> PageResult {
-    let public = service::public_results(&state.db, &id, Timestamp::now()).await?;
+    let public = service::public_results(&state.db, &state.ledger, &id, Timestamp::now()).await?;
     let definition = &public.definition;
     let registered: u64 = definition
         .stations()
@@ -199,16 +199,11 @@ pub async fn election(
         districts: Vec::new(),
         verifier_key: state.ledger.verifier_key(),
     };
-    let district_counts: HashMap<String, (usize, u64)> = public
+    let votes_cast: HashMap<&str, u64> = public
         .tally
         .iter()
         .flat_map(|t| &t.districts)
-        .map(|d| {
-            (
-                d.district.to_string(),
-                (d.progress.counted, d.totals.votes_cast),
-            )
-        })
+        .map(|d| (d.district.as_str(), d.totals.votes_cast))
         .collect();
     let counted_by_district = counted_per_district(&public);
     page.districts = definition
@@ -219,7 +214,7 @@ pub async fn election(
             name: d.name.clone(),
             counted: counted_by_district.get(d.id.as_str()).copied().unwrap_or(0),
             stations: d.polling_stations.len(),
-            votes_cast: district_counts.get(d.id.as_str()).map_or(0, |c| c.1),
+            votes_cast: votes_cast.get(d.id.as_str()).copied().unwrap_or(0),
         })
         .collect();
     if let Some(tally) = &public.tally {
@@ -352,7 +347,7 @@ pub async fn district(
     csrf: FormToken,
     Path((id, district)): Path<(String, String)>,
 ) -> PageResult {
-    let public = service::public_results(&state.db, &id, Timestamp::now()).await?;
+    let public = service::public_results(&state.db, &state.ledger, &id, Timestamp::now()).await?;
     let definition = &public.definition;
     let Some(district) = definition
         .districts

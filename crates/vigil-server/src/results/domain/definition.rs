@@ -168,6 +168,13 @@ fn parse_share(text: &str) -> Option<Fraction> {
     (fraction <= Fraction::whole(1)).then_some(fraction)
 }
 
+/// A positive fraction such as `7/5`, as numerator and denominator.
+fn parse_divisor(text: &str) -> Option<(u32, u32)> {
+    let (n, d) = text.split_once('/')?;
+    let divisor = (n.trim().parse::<u32>().ok()?, d.trim().parse::<u32>().ok()?);
+    (divisor.0 > 0 && divisor.1 > 0).then_some(divisor)
+}
+
 impl ElectionDefinition {
     /// Reads a definition from its JSON text, naming every fault.
     pub fn from_json(text: &[u8]) -> Result<ElectionDefinition, Vec<FieldError>> {
@@ -304,21 +311,15 @@ impl ElectionDefinition {
                 "use a share such as 5/100 or 5%",
             );
         }
-        let first_divisor = apportionment.first_divisor.as_deref().map(|text| {
-            text.split_once('/')
-                .and_then(|(n, d)| {
-                    Some((n.trim().parse::<u32>().ok()?, d.trim().parse::<u32>().ok()?))
-                })
-                .filter(|(n, d)| *d > 0 && *n > 0)
-        });
+        let first_divisor = apportionment.first_divisor.as_deref().map(parse_divisor);
         match (apportionment.method, first_divisor) {
+            (_, Some(None)) => fault(
+                "apportionment.first_divisor".into(),
+                "use a fraction such as 7/5",
+            ),
             (MethodName::ModifiedSainteLague, None) => fault(
                 "apportionment.first_divisor".into(),
                 "the modified Sainte-Laguë method needs a first divisor such as 7/5",
-            ),
-            (MethodName::ModifiedSainteLague, Some(None)) | (_, Some(None)) => fault(
-                "apportionment.first_divisor".into(),
-                "use a fraction such as 7/5",
             ),
             (MethodName::ModifiedSainteLague, Some(Some(_))) | (_, None) => {}
             (_, Some(Some(_))) => fault(
@@ -343,8 +344,7 @@ impl ElectionDefinition {
                     .apportionment
                     .first_divisor
                     .as_deref()
-                    .and_then(|t| t.split_once('/'))
-                    .and_then(|(n, d)| Some((n.trim().parse().ok()?, d.trim().parse().ok()?)))
+                    .and_then(parse_divisor)
                     .unwrap_or((7, 5));
                 Method::ModifiedSainteLague {
                     first_divisor: divisor,

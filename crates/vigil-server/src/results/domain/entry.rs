@@ -111,7 +111,7 @@ pub enum TransitionError {
 }
 
 /// What a coordinator decides about a form with errors.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorsDecision {
     /// The paper says so: count it as it is (after a matching second entry).
