@@ -6,174 +6,14 @@
 
 mod common;
 
+use common::browser::*;
+use common::forms::*;
 use common::{Backend, TestApp};
-use fantoccini::{Client, ClientBuilder, Locator};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use fantoccini::Locator;
 use vigil_server::accounts::service::{self as accounts, NewUser};
 use vigil_server::alerts::service as alerts;
 use vigil_server::core::audit::Actor;
 use vigil_server::demo::{self, DEMO_PASSWORD};
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-const DESKTOP: (u32, u32) = (1280, 900);
-const PHONE: (u32, u32) = (390, 844);
-
-/// A chromedriver process, stopped when dropped.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_driver() -> Driver {
-    assert!(
-        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
-        "browser tests need Debian's chromium and chromium-driver (scripts/test installs them: apt-get install chromium chromium-driver)"
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-/// A new browser with its own profile (its own cookies).
-async fn browser(driver: &Driver) -> Client {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1280,900", "--lang=en-GB"],
-        }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .unwrap();
-    client.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
-    client
-}
-
-fn screenshot_dir() -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn screenshot(client: &Client, name: &str) {
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
-}
-
-/// The page at desktop and at phone width.
-async fn screenshots(client: &Client, name: &str) {
-    screenshot(client, &format!("{name}-desktop")).await;
-    client.set_window_size(PHONE.0, PHONE.1).await.unwrap();
-    screenshot(client, &format!("{name}-phone")).await;
-    client.set_window_size(DESKTOP.0, DESKTOP.1).await.unwrap();
-}
-
-/// Polls until `check` holds, for at most 15 seconds.
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn login(client: &Client, base: &str, username: &str) {
-    client.goto(&format!("{base}/login")).await.unwrap();
-    fill(client, "username", username).await;
-    fill(client, "password", DEMO_PASSWORD).await;
-    client
-        .find(Locator::Css("form.stack button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for(client, Locator::Css("h1")).await;
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .path()
-            .starts_with("/feed"),
-        "{username} did not land on the feed"
-    );
-}
-
-async fn fill(client: &Client, id: &str, text: &str) {
-    let field = client.find(Locator::Id(id)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
-}
-
-/// The element, once it is there (at most 15 seconds).
-async fn wait_for(client: &Client, locator: Locator<'_>) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(locator)
-        .await
-        .unwrap_or_else(|e| panic!("waiting for {locator:?}: {e}"))
-}
-
-async fn select(client: &Client, id: &str, value: &str) {
-    client
-        .find(Locator::Id(id))
-        .await
-        .unwrap()
-        .select_by_value(value)
-        .await
-        .unwrap();
-}
-
-async fn page(client: &Client) -> String {
-    client.source().await.unwrap()
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .click()
-        .await
-        .unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
@@ -501,36 +341,6 @@ async fn analysts_raise_acknowledge_and_release_an_alert_in_real_browsers() {
 
 // ---------- the same pages over plain HTTP: security properties ----------
 
-/// The value of the cookie `name` set by a response.
-fn set_cookie<'a>(response: &'a common::Response, name: &str) -> Option<&'a str> {
-    response
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
-        .map(|(_, v)| v.as_str())
-        .find(|v| v.starts_with(&format!("{name}=")))
-}
-
-fn cookie_pair(set_cookie: &str) -> &str {
-    set_cookie.split(';').next().unwrap()
-}
-
-fn csrf_field(html: &str) -> String {
-    let start = html.find("name=\"csrf\" value=\"").unwrap() + 19;
-    html[start..start + 64].to_string()
-}
-
-fn form(fields: &[(&str, &str)]) -> Vec<u8> {
-    fields
-        .iter()
-        .map(|(k, v)| format!("{k}={}", vigil_server::web::url_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
-        .into_bytes()
-}
-
-const FORM: &str = "application/x-www-form-urlencoded";
-
 #[tokio::test]
 async fn pages_enforce_sign_in_csrf_escaping_and_security_headers() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -629,9 +439,10 @@ async fn pages_enforce_sign_in_csrf_escaping_and_security_headers() {
         .send()
         .await;
     assert_eq!(signed_in.status, 303);
+    // The home page, which sends each user on to their own section.
     assert_eq!(
         signed_in.header("location"),
-        Some("/feed"),
+        Some("/"),
         "never redirected to another site"
     );
     let session = set_cookie(&signed_in, "vigil_session").unwrap();

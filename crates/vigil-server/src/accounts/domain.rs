@@ -170,6 +170,10 @@ impl Roles {
     pub fn contains(&self, role: &Role) -> bool {
         self.0.contains(role)
     }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Role> {
+        self.0.iter()
+    }
 }
 
 /// A login name: 3–64 of `a-z 0-9 . _ -`, starting with a letter or digit.

@@ -278,6 +278,8 @@ pub struct EntryView {
     pub state: &'static str,
     /// Whether the asking user holds the form (may finalise it).
     pub yours: bool,
+    /// Whether the asking user could take the form now.
+    pub claimable: bool,
     /// The asking typist's own entry, when it was returned for correction.
     #[schema(value_type = Option<Object>)]
     pub your_entry: Option<Entry>,
@@ -297,6 +299,7 @@ impl EntryView {
         let mut view = EntryView {
             state: state.name(),
             yours,
+            claimable: principal.has_role(&Role::TYPIST) && state.clone().claim(user).is_ok(),
             your_entry: None,
             first: None,
             second: None,
@@ -396,6 +399,8 @@ pub struct StationStatus {
     pub yours: bool,
     /// Whether the asking user could take it now.
     pub claimable: bool,
+    /// Whether it waits for the asking coordinator's decision.
+    pub needs_decision: bool,
 }
 
 /// Every station of an election the principal's organisation runs, with its state.
@@ -406,21 +411,21 @@ pub async fn overview(
 ) -> Result<(StoredElection, Vec<StationStatus>), ApiError> {
     let election = own_election(db, principal, election).await?;
     let states = store::station_states(db.pool(), &election.id).await?;
-    let user = &principal.user.id;
-    let typist = principal.has_role(&Role::TYPIST);
+    let coordinator = principal.has_role(&Role::COORDINATOR);
     let rows = election
         .definition
         .stations()
         .map(|(district, station)| {
             let state = states.get(&station.id).unwrap_or(&EntryState::Empty);
-            let claimable = typist && state.clone().claim(user).is_ok();
+            let view = EntryView::of(state, principal, false);
             StationStatus {
                 station: station.id.to_string(),
                 name: station.name.clone(),
                 district: district.name.clone(),
                 state: state.name(),
-                yours: state.typist_expected() == Some(user),
-                claimable,
+                yours: view.yours,
+                claimable: view.claimable,
+                needs_decision: coordinator && state.needs_coordinator(),
             }
         })
         .collect();

@@ -9,6 +9,7 @@ pub mod compose;
 mod insight;
 mod results;
 mod session;
+mod typing;
 
 use crate::accounts::service::{self as accounts, Principal};
 use crate::alerts::domain::hmac;
@@ -48,6 +49,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/results", get(results::index))
         .route("/results/{id}", get(results::election))
         .route("/results/{id}/districts/{district}", get(results::district))
+        .route("/typing", get(typing::index))
+        .route("/typing/{election}", get(typing::election))
+        .route(
+            "/typing/{election}/{station}",
+            get(typing::station).post(typing::act),
+        )
         .route("/search", get(insight::search))
         .route("/dashboard", get(insight::dashboard))
         .route("/static/vigil.css", get(stylesheet))
@@ -70,6 +77,40 @@ pub struct Chrome {
     pub nav: &'static str,
     /// A fixed confirmation message chosen by `?done=`.
     pub flash: Option<&'static str>,
+    /// The main navigation: (key, path, label), by the user's roles.
+    pub links: Vec<(&'static str, &'static str, &'static str)>,
+}
+
+/// The sections a user's roles open: the Rapid Alert System for everyone
+/// but results-only staff, the typing screens for typists and coordinators.
+fn nav_links(principal: &Principal) -> Vec<(&'static str, &'static str, &'static str)> {
+    use crate::accounts::domain::Role;
+    let results_staff = principal.has_role(&Role::TYPIST) || principal.has_role(&Role::COORDINATOR);
+    let alerts_user = principal
+        .user
+        .roles
+        .iter()
+        .any(|r| *r != Role::TYPIST && *r != Role::COORDINATOR);
+    let mut links = Vec::new();
+    if alerts_user {
+        links.extend([
+            ("feed", "/feed", "Live feed"),
+            ("compose", "/alerts/new", "Compose"),
+            ("search", "/search", "Search"),
+            ("dashboard", "/dashboard", "Dashboard"),
+        ]);
+    }
+    if results_staff {
+        links.push(("typing", "/typing", "Typing results"));
+        links.push(("results", "/results", "Published results"));
+    }
+    links.push(("tokens", "/tokens", "API tokens"));
+    links
+}
+
+/// Where a user lands after signing in.
+pub fn home_path(principal: &Principal) -> &'static str {
+    nav_links(principal).first().map_or("/tokens", |l| l.1)
 }
 
 impl Chrome {
@@ -80,6 +121,7 @@ impl Chrome {
             csrf: csrf.0.clone(),
             nav,
             flash: None,
+            links: Vec::new(),
         }
     }
 
@@ -100,6 +142,7 @@ impl Chrome {
             csrf: analyst.csrf.0.clone(),
             nav,
             flash: done.and_then(flash_message),
+            links: nav_links(&analyst.principal),
         }
     }
 }
@@ -115,6 +158,12 @@ fn flash_message(done: &str) -> Option<&'static str> {
         "opinion" => "Your organisation's opinion is recorded.",
         "released" => "Released: the sanitised version is shared with the target community.",
         "token-revoked" => "Token revoked.",
+        "form-released" => "The form is given back; anyone may take it.",
+        "entry-first" => "First entry saved: another typist now types the form again.",
+        "entry-definitive" => "Both entries agree: the result is definitive.",
+        "entry-different" => "The two entries differ: a coordinator compares them.",
+        "entry-errors" => "The form does not add up: a coordinator checks it.",
+        "decided" => "Decision recorded.",
         _ => return None,
     })
 }
@@ -182,6 +231,7 @@ impl IntoResponse for WebError {
                 csrf: String::new(),
                 nav: "",
                 flash: None,
+                links: Vec::new(),
             },
             status: status.as_u16(),
             message: self.0.to_string(),
@@ -342,7 +392,8 @@ pub fn local_path(next: &str) -> &str {
     if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
         next
     } else {
-        "/feed"
+        // The home page sends each user to their own section.
+        "/"
     }
 }
 
@@ -380,11 +431,10 @@ fn static_file(body: &'static str, content_type: &'static str) -> Response {
 /// The landing page for visitors; signed-in users go to their feed.
 pub async fn home(State(state): State<AppState>, headers: axum::http::HeaderMap) -> PageResult {
     if let Some(secret) = session_cookie(&headers)
-        && accounts::authenticate(&state.db, accounts::Credentials::Session(secret), None)
-            .await
-            .is_ok()
+        && let Ok(principal) =
+            accounts::authenticate(&state.db, accounts::Credentials::Session(secret), None).await
     {
-        return Ok(Redirect::to("/feed").into_response());
+        return Ok(Redirect::to(home_path(&principal)).into_response());
     }
     let size = state.ledger.size().await.map_err(ApiError::from)?;
     Ok(Html(crate::pages::home(

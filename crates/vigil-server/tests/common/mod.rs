@@ -3,6 +3,9 @@
 //! (`.ci/run` sets it to the local server).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod browser;
+pub mod forms;
+
 use base64::Engine;
 use serde_json::Value;
 use sqlx::Connection;

@@ -145,6 +145,14 @@ impl EntryState {
         }
     }
 
+    /// Whether the form waits for a coordinator's decision.
+    pub fn needs_coordinator(&self) -> bool {
+        matches!(
+            self,
+            EntryState::FirstEntryHasErrors { .. } | EntryState::EntriesDifferent { .. }
+        )
+    }
+
     fn not_now(self, action: &'static str) -> TransitionError {
         TransitionError::NotNow {
             action,
