@@ -19,6 +19,25 @@ async fn verify(app: &TestApp) -> vigil_server::results::verify::ResultsReport {
         .unwrap()
 }
 
+/// `results verify` once the server has rebuilt its published results
+/// after a change behind its back: figures older than `MAX_AGE` are served
+/// while they are rebuilt in the background, so the change shows within
+/// seconds. Returns the first report for which `shows` holds, or the last
+/// one after 10 seconds.
+async fn verify_once_refreshed(
+    app: &TestApp,
+    shows: impl Fn(&vigil_server::results::verify::ResultsReport) -> bool,
+) -> vigil_server::results::verify::ResultsReport {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        tokio::time::sleep(vigil_server::results::cache::MAX_AGE).await;
+        let report = verify(app).await;
+        if shows(&report) || std::time::Instant::now() > deadline {
+            return report;
+        }
+    }
+}
+
 async fn token(app: &TestApp, username: &str) -> String {
     let response = app
         .request("POST", "/api/me/tokens")
@@ -301,6 +320,14 @@ async fn story(backend: Backend) {
         !public.text().contains("\"counts\""),
         "no figures before release"
     );
+    let summary = app
+        .request("GET", "/api/results/elections/test-2027/summary")
+        .send()
+        .await;
+    assert_eq!(summary.status, 200);
+    assert_eq!(summary.json()["embargoed"], true);
+    assert_eq!(summary.json()["tally"], Value::Null);
+    assert!(!summary.text().contains("\"counts\""));
     let csv = app
         .request("GET", "/api/results/elections/test-2027/results.csv")
         .send()
@@ -343,6 +370,22 @@ async fn story(backend: Backend) {
     assert_eq!(body["tally"]["districts"][1]["totals"]["votes_cast"], 301);
     // D'Hondt, 5 seats: Blue 850, Green 900 → Green 900, Blue 850, Green 450, Blue 425, Green 300.
     assert_eq!(body["seats_per_list"], json!([2, 3]));
+    // The summary holds the same totals and seats, without the stations.
+    let summary = app
+        .request("GET", "/api/results/elections/test-2027/summary")
+        .send()
+        .await
+        .json();
+    for field in ["tally", "seats", "seats_per_list", "progress"] {
+        assert_eq!(summary[field], body[field], "{field}");
+    }
+    assert_eq!(summary["lists"], body["definition"]["lists"]);
+    assert!(summary.get("stations").is_none());
+    let missing = app
+        .request("GET", "/api/results/elections/no-such/summary")
+        .send()
+        .await;
+    assert_eq!(missing.status, 404);
     let page = app.request("GET", "/results/test-2027").send().await.text();
     assert!(
         page.contains("Votes and seats") && page.contains("2. Green"),
@@ -381,7 +424,7 @@ async fn story(backend: Backend) {
         .execute(app.db.pool())
         .await
         .unwrap();
-    let report = verify(&app).await;
+    let report = verify_once_refreshed(&app, |r| !r.ok()).await;
     assert!(!report.ok());
     let named: Vec<String> = report
         .problems
@@ -400,7 +443,10 @@ async fn story(backend: Backend) {
         .execute(app.db.pool())
         .await
         .unwrap();
-    let report = verify(&app).await;
+    let report = verify_once_refreshed(&app, |r| {
+        r.problems.iter().any(|p| p.subject == "station s-1")
+    })
+    .await;
     assert!(
         report.problems.iter().any(|p| p.subject == "station s-1"
             && p.problem == "the log holds a result for it that is not published"),

@@ -43,6 +43,21 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1_000)]
         proofs: u64,
     },
+    /// A synthetic national election typed twice, for bench/results (docs/benchmarks.md)
+    ResultsElection {
+        /// A fresh directory for the SQLite store
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Use this (empty) PostgreSQL database instead
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Polling stations (in 20 districts)
+        #[arg(long, default_value_t = 10_000)]
+        stations: usize,
+        /// Seconds from now until the results are released
+        #[arg(long, default_value_t = 0)]
+        release_in: u64,
+    },
     /// Live stream: many subscribers on loopback, publish-to-receive latency
     Stream {
         /// Concurrent Server-Sent Events subscribers
@@ -96,6 +111,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             batch,
             proofs,
         } => log(data_dir, database_url, (single, batched, batch, proofs)).await,
+        BenchCommand::ResultsElection {
+            data_dir,
+            database_url,
+            stations,
+            release_in,
+        } => crate::bench_results::run(data_dir, database_url, stations, release_in).await,
         BenchCommand::Stream {
             subscribers,
             rounds,

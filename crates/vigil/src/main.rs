@@ -3,6 +3,7 @@
 
 mod admin;
 mod bench;
+mod bench_results;
 mod bench_stream;
 mod detect;
 mod log;

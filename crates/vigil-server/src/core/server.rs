@@ -324,6 +324,7 @@ impl Server {
             max_body_bytes: settings.max_body_bytes,
             cursor_key,
             live,
+            published: Default::default(),
         };
         Ok(Server {
             listener,

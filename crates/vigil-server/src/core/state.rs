@@ -18,4 +18,6 @@ pub struct AppState {
     pub cursor_key: Arc<[u8; 32]>,
     /// This process's hub of the live event stream.
     pub live: crate::alerts::stream::LiveStream,
+    /// Published election results, built once for many readers.
+    pub published: crate::results::cache::PublishedCache,
 }

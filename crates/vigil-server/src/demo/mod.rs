@@ -160,7 +160,7 @@ async fn organisation_id(
         .ok_or_else(|| ApiError::NotFound(format!("demo organisation {name}")))
 }
 
-async fn principal(db: &Db, username: &str) -> Result<Principal, ApiError> {
+pub async fn principal(db: &Db, username: &str) -> Result<Principal, ApiError> {
     let user = store::user_by_username(db.pool(), username)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("demo user {username}")))?

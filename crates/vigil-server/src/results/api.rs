@@ -6,7 +6,6 @@ use crate::accounts::domain::Role;
 use crate::accounts::service::Principal;
 use crate::core::error::{ApiError, ApiJson, ErrorBody};
 use crate::core::state::AppState;
-use crate::core::time::Timestamp;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -21,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_elections, define_election))
         .routes(routes!(get_results))
+        .routes(routes!(get_summary))
         .routes(routes!(results_csv))
         .routes(routes!(stations))
         .routes(routes!(get_entry, act_on_entry))
@@ -118,9 +118,28 @@ async fn get_results(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let public = service::public_results(&state.db, &state.ledger, &id, Timestamp::now()).await?;
-    service::ensure_checkpoint(&state.ledger, &public).await?;
-    Ok(Json(public).into_response())
+    let published = state.published.get(&state.db, &state.ledger, &id).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        published.json.clone(),
+    )
+        .into_response())
+}
+
+/// An election's totals and seats, without every station's record: what a
+/// results page polls (public; during the embargo, progress only).
+#[utoipa::path(get, path = "/api/results/elections/{id}/summary", tag = "results", params(("id" = String, Path)),
+    responses((status = 200, body = super::service::PublicSummary), (status = 404, body = ErrorBody)))]
+async fn get_summary(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let published = state.published.get(&state.db, &state.ledger, &id).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        published.summary_json.clone(),
+    )
+        .into_response())
 }
 
 /// Station results as CSV (public, after the release time).
@@ -130,7 +149,8 @@ async fn results_csv(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let public = service::public_results(&state.db, &state.ledger, &id, Timestamp::now()).await?;
+    let published = state.published.get(&state.db, &state.ledger, &id).await?;
+    let public = &published.results;
     if public.embargoed {
         return Err(ApiError::Conflict(format!(
             "results are embargoed until {}",
@@ -143,7 +163,7 @@ async fn results_csv(
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        service::results_csv(&public),
+        service::results_csv(public),
     )
         .into_response())
 }

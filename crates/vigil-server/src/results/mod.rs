@@ -3,6 +3,7 @@
 //! publication that anyone can check against the transparency log, with an
 //! embargo until the legal release time.
 pub mod api;
+pub mod cache;
 pub mod domain;
 pub mod service;
 pub mod store;

@@ -85,6 +85,7 @@ pub async fn define_election(
     )
     .await?;
     tx.commit().await?;
+    super::cache::note_write();
     Ok(election)
 }
 
@@ -268,6 +269,7 @@ pub async fn act(
         store::save_station_result(&mut tx, &record).await?;
     }
     tx.commit().await?;
+    super::cache::note_write();
     Ok(EntryView::of(&next, principal, coordinator))
 }
 
@@ -512,6 +514,7 @@ pub async fn draw_lot(
     )
     .await?;
     tx.commit().await?;
+    super::cache::note_write();
     Ok(next)
 }
 
@@ -577,6 +580,52 @@ pub struct PublicResults {
     /// its leaf, so that verifiers recompute from what the log holds.
     pub election_record: ElectionRecord,
     pub election_leaf_index: u64,
+}
+
+impl PublicResults {
+    /// When the results are released.
+    pub fn definition_release_at(&self) -> Timestamp {
+        self.definition.release_at()
+    }
+
+    /// What a results page or a newsroom polls on election night: the
+    /// totals and seats without every station's record.
+    pub fn summary(&self) -> PublicSummary {
+        PublicSummary {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            date: self.date.clone(),
+            release_at: self.release_at.clone(),
+            embargoed: self.embargoed,
+            progress: self.progress,
+            lists: self.definition.lists.clone(),
+            tally: self.tally.clone(),
+            seats: self.seats.clone(),
+            seats_per_list: self.seats_per_list.clone(),
+            lots: self.lots.clone(),
+        }
+    }
+}
+
+/// An election's totals and seats (the full results without the stations'
+/// records, the definition and the commitments).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicSummary {
+    pub id: String,
+    pub name: String,
+    pub date: String,
+    pub release_at: String,
+    pub embargoed: bool,
+    #[schema(value_type = Object)]
+    pub progress: tally::Progress,
+    #[schema(value_type = Vec<Object>)]
+    pub lists: Vec<super::domain::definition::ListDefinition>,
+    #[schema(value_type = Option<Object>)]
+    pub tally: Option<ElectionTally>,
+    #[schema(value_type = Option<Object>)]
+    pub seats: Option<Vec<UnitSeats>>,
+    pub seats_per_list: Option<Vec<u32>>,
+    pub lots: BTreeMap<String, Vec<usize>>,
 }
 
 /// An election as the public may see it at `now`.

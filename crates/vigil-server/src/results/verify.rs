@@ -259,6 +259,7 @@ pub fn check(public: &Value, log: &DownloadedLog) -> ResultsReport {
             return report;
         }
     };
+    let districts = definition.district_of_stations();
     let mut counts: HashMap<StationId, StationCounts> = HashMap::new();
     for station in &stations {
         let record = &station.record;
@@ -281,9 +282,8 @@ pub fn check(public: &Value, log: &DownloadedLog) -> ResultsReport {
         if Timestamp::parse(&time).is_some_and(|t| t < release) {
             report.committed_before_release += 1;
         }
-        let id = StationId::from_stored(record.station_id.clone());
-        match definition.station(&id) {
-            Some((district, _)) if district.id.as_str() == record.district_id => {}
+        match districts.get(record.station_id.as_str()) {
+            Some(district) if district.id.as_str() == record.district_id => {}
             _ => report.problem(
                 &subject,
                 "it is not a polling station of this district in the definition",
@@ -305,7 +305,7 @@ pub fn check(public: &Value, log: &DownloadedLog) -> ResultsReport {
         }
         match serde_json::from_str::<StationCounts>(&record.counts) {
             Ok(c) if c.check_shape(&definition).is_ok() => {
-                counts.insert(id, c);
+                counts.insert(StationId::from_stored(record.station_id.clone()), c);
             }
             _ => report.problem(&subject, "its counts do not fit the election's lists"),
         }

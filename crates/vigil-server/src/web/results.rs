@@ -3,7 +3,6 @@
 //! the embargo they show progress and commitments only.
 use super::chart::horizontal_bars;
 use super::*;
-use crate::core::time::Timestamp;
 use crate::results::domain::tally::SeatsOutcome;
 use crate::results::domain::{ElectionDefinition, StationCounts};
 use crate::results::service::{self, PublicResults};
@@ -169,7 +168,8 @@ pub async fn election(
     csrf: FormToken,
     Path(id): Path<String>,
 ) -> PageResult {
-    let public = service::public_results(&state.db, &state.ledger, &id, Timestamp::now()).await?;
+    let published = state.published.get(&state.db, &state.ledger, &id).await?;
+    let public = &published.results;
     let definition = &public.definition;
     let registered: u64 = definition
         .stations()
@@ -205,7 +205,7 @@ pub async fn election(
         .flat_map(|t| &t.districts)
         .map(|d| (d.district.as_str(), d.totals.votes_cast))
         .collect();
-    let counted_by_district = counted_per_district(&public);
+    let counted_by_district = counted_per_district(public);
     page.districts = definition
         .districts
         .iter()
@@ -311,10 +311,9 @@ fn counted_per_district(public: &PublicResults) -> HashMap<&str, usize> {
             .map(|s| s.record.station_id.as_str())
             .collect()
     };
+    let districts = public.definition.district_of_stations();
     for station in stations {
-        if let Some(id) = crate::results::domain::StationId::parse(station)
-            && let Some((district, _)) = public.definition.station(&id)
-        {
+        if let Some(district) = districts.get(station) {
             *counted.entry(district.id.as_str()).or_default() += 1;
         }
     }
@@ -347,7 +346,8 @@ pub async fn district(
     csrf: FormToken,
     Path((id, district)): Path<(String, String)>,
 ) -> PageResult {
-    let public = service::public_results(&state.db, &state.ledger, &id, Timestamp::now()).await?;
+    let published = state.published.get(&state.db, &state.ledger, &id).await?;
+    let public = &published.results;
     let definition = &public.definition;
     let Some(district) = definition
         .districts

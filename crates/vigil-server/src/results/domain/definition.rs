@@ -402,6 +402,14 @@ impl ElectionDefinition {
         })
     }
 
+    /// Every station's district by station id, for lookups over many
+    /// stations (`station` searches).
+    pub fn district_of_stations(&self) -> std::collections::HashMap<&str, &DistrictDefinition> {
+        self.stations()
+            .map(|(district, station)| (station.id.as_str(), district))
+            .collect()
+    }
+
     pub fn stations(&self) -> impl Iterator<Item = (&DistrictDefinition, &StationDefinition)> {
         self.districts
             .iter()
