@@ -333,6 +333,16 @@ async fn story(backend: Backend) {
         .send()
         .await;
     assert_eq!(csv.status, 409);
+    for document in ["eml510.xml", "eml520.xml"] {
+        let eml = app
+            .request(
+                "GET",
+                &format!("/api/results/elections/test-2027/{document}"),
+            )
+            .send()
+            .await;
+        assert_eq!(eml.status, 409, "{document} during the embargo");
+    }
     let page = app.request("GET", "/results/test-2027").send().await;
     assert_eq!(page.status, 200);
     assert!(page.text().contains("Embargoed until"), "{}", page.text());
@@ -410,6 +420,35 @@ async fn story(backend: Backend) {
     assert!(
         csv.contains("north,n-1,North school,1000,930,930,20,10,400,300,100,500\r\n"),
         "{csv}"
+    );
+    // The same figures as OASIS EML: 510 with every station, 520 with the lists.
+    let count = app
+        .request("GET", "/api/results/elections/test-2027/eml510.xml")
+        .send()
+        .await;
+    assert_eq!(count.status, 200);
+    assert!(
+        count
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/xml")
+    );
+    let count = count.text();
+    assert!(count.contains("Id=\"510\""), "{count}");
+    assert!(
+        count
+            .contains("<ReportingUnitIdentifier Id=\"n-1\">North school</ReportingUnitIdentifier>")
+    );
+    assert!(count.contains("<ValidVotes>500</ValidVotes>"));
+    let result = app
+        .request("GET", "/api/results/elections/test-2027/eml520.xml")
+        .send()
+        .await
+        .text();
+    assert!(result.contains("Id=\"520\""), "{result}");
+    assert!(
+        result.contains("<Votes>900</Votes>")
+            && result.matches("<Elected>yes</Elected>").count() == 2
     );
     let report = verify(&app).await;
     assert!(report.ok(), "{:?}", report.problems);

@@ -8,6 +8,8 @@ use std::process::ExitCode;
 use vigil_server::core::audit::Actor;
 use vigil_server::core::config::ConfigLayer;
 use vigil_server::core::server::open_store;
+use vigil_server::results::domain::ElectionDefinition;
+use vigil_server::results::domain::eml::{EmlImport, definition_from_eml};
 use vigil_server::results::service;
 use vigil_server::results::verify::{ResultsReport, verify_results};
 use vigil_tlog::LogVerifier;
@@ -23,12 +25,32 @@ pub struct ResultsArgs {
 #[derive(Subcommand)]
 enum ResultsCommand {
     /// Define an election (or replace its definition while nothing is typed)
-    /// from a JSON definition (docs/results.md)
+    /// from a JSON definition, or from OASIS EML documents: 110 (the
+    /// election and its polling stations; 110a and 110b in EML_NL) and 230
+    /// (the candidate lists), given together (docs/results.md)
     Import {
-        file: PathBuf,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
         /// The organisation running it (id or exact name)
         #[arg(long)]
         org: String,
+        /// EML: the apportionment method (d_hondt, sainte_lague,
+        /// modified_sainte_lague, largest_remainder_hare,
+        /// largest_remainder_droop, dutch_council)
+        #[arg(long, default_value = "d_hondt")]
+        method: String,
+        /// EML: the legal release time of the results (RFC 3339)
+        #[arg(long)]
+        release_at: Option<String>,
+        /// EML: the seats, when the documents give no NumberOfSeats
+        #[arg(long)]
+        seats: Option<u32>,
+        /// EML: the election's id [default: the EML ElectionIdentifier]
+        #[arg(long)]
+        id: Option<String>,
+        /// Print the JSON definition instead of defining the election
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Download an election's published results and the whole log, check
     /// every station's figures against the log, re-add every total and
@@ -47,6 +69,17 @@ enum ResultsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+fn invalid(files: &str, fields: &[vigil_server::core::error::FieldError]) -> anyhow::Error {
+    anyhow!(
+        "{files}: not a valid election definition:\n{}",
+        fields
+            .iter()
+            .map(|f| format!("  {}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    )
 }
 
 fn print_report(report: &ResultsReport, json: bool) -> anyhow::Result<ExitCode> {
@@ -91,9 +124,59 @@ fn print_report(report: &ResultsReport, json: bool) -> anyhow::Result<ExitCode> 
 
 pub async fn run(args: ResultsArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        ResultsCommand::Import { file, org } => {
-            let text =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+        ResultsCommand::Import {
+            files,
+            org,
+            method,
+            release_at,
+            seats,
+            id,
+            dry_run,
+        } => {
+            let texts = files
+                .iter()
+                .map(|f| std::fs::read(f).with_context(|| format!("reading {}", f.display())))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let names = files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let is_json = |t: &[u8]| t.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+            let text = match texts.as_slice() {
+                [one] if is_json(one) => one.clone(),
+                _ if texts.iter().any(|t| is_json(t)) => {
+                    return Err(anyhow!(
+                        "give one JSON definition, or EML documents only (110 and 230)"
+                    ));
+                }
+                _ => {
+                    let release_at = release_at.ok_or_else(|| {
+                        anyhow!("EML does not say when results are released: give --release-at")
+                    })?;
+                    let documents = texts
+                        .into_iter()
+                        .map(|t| {
+                            String::from_utf8(t)
+                                .map_err(|_| anyhow!("an EML document is not UTF-8"))
+                        })
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    let options = EmlImport {
+                        method,
+                        release_at,
+                        seats,
+                        id,
+                    };
+                    let definition = definition_from_eml(&documents, &options)
+                        .map_err(|fields| invalid(&names, &fields))?;
+                    serde_json::to_vec_pretty(&definition)?
+                }
+            };
+            if dry_run {
+                ElectionDefinition::from_json(&text).map_err(|fields| invalid(&names, &fields))?;
+                println!("{}", String::from_utf8_lossy(&text));
+                return Ok(ExitCode::SUCCESS);
+            }
             let settings = args.store.settings(ConfigLayer::default())?;
             let (db, _) = open_store(&settings).await?;
             let organisation = crate::admin::resolve_org(&db, &org).await?;
@@ -106,15 +189,9 @@ pub async fn run(args: ResultsArgs) -> anyhow::Result<ExitCode> {
             .await;
             db.close().await;
             let election = result.map_err(|e| match e {
-                vigil_server::core::error::ApiError::Invalid { fields, .. } => anyhow!(
-                    "{} is not a valid election definition:\n{}",
-                    file.display(),
-                    fields
-                        .iter()
-                        .map(|f| format!("  {}: {}", f.field, f.message))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
+                vigil_server::core::error::ApiError::Invalid { fields, .. } => {
+                    invalid(&names, &fields)
+                }
                 other => anyhow!(other),
             })?;
             println!(

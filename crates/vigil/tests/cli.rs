@@ -322,3 +322,111 @@ fn communities_collections_and_grants_from_the_command_line() {
     let verify = vigil(&["log", "--data-dir", data, "verify"]);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
 }
+
+/// OASIS EML 110 and 230 documents become an election: a dry run prints the
+/// definition, a real run defines it on the store; missing facts and broken
+/// documents are named and nothing is defined.
+#[test]
+fn an_election_is_imported_from_eml() {
+    let dir = temp_dir();
+    let data = dir.join("data");
+    let data = data.to_str().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vigil-server/tests/fixtures/eml");
+    let fixture = |name: &str| fixtures.join(name).to_str().unwrap().to_string();
+    let (a, b, c) = (
+        fixture("election-110a.eml.xml"),
+        fixture("stations-110b.eml.xml"),
+        fixture("candidates-230b.eml.xml"),
+    );
+    let created = vigil(&[
+        "admin",
+        "--data-dir",
+        data,
+        "org",
+        "create",
+        "--name",
+        "Vigilstad",
+        "--kind",
+        "election_management_body",
+        "--country",
+        "NL",
+    ]);
+    assert!(created.status.success(), "{}", text(&created));
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "results",
+            "--data-dir",
+            data,
+            "import",
+            &a,
+            &b,
+            &c,
+            "--org",
+            "Vigilstad",
+        ];
+        args.extend_from_slice(extra);
+        vigil(&args)
+    };
+
+    // EML does not say when results are released.
+    let missing = import(&[]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing).contains("give --release-at"),
+        "{}",
+        text(&missing)
+    );
+
+    let dry = import(&["--release-at", "2030-03-20T21:00:00Z", "--dry-run"]);
+    assert!(dry.status.success(), "{}", text(&dry));
+    let definition: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(definition["id"], "gr2030_vigilstad");
+    assert_eq!(definition["apportionment"]["seats"], 9);
+    assert_eq!(
+        definition["districts"][0]["polling_stations"][1]["registered_voters"],
+        875
+    );
+
+    // A broken document: named, nothing defined.
+    let broken = dir.join("broken.eml.xml");
+    std::fs::write(
+        &broken,
+        "<EML xmlns=\"urn:oasis:names:tc:evs:schema:eml\" Id=\"230b\"><Candi",
+    )
+    .unwrap();
+    let bad = vigil(&[
+        "results",
+        "--data-dir",
+        data,
+        "import",
+        &a,
+        &b,
+        broken.to_str().unwrap(),
+        "--org",
+        "Vigilstad",
+        "--release-at",
+        "2030-03-20T21:00:00Z",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad).contains("documents[2]: not well-formed XML"),
+        "{}",
+        text(&bad)
+    );
+
+    let defined = import(&[
+        "--release-at",
+        "2030-03-20T21:00:00Z",
+        "--method",
+        "dutch_council",
+    ]);
+    assert!(defined.status.success(), "{}", text(&defined));
+    assert!(
+        text(&defined).contains("election gr2030_vigilstad (version 1): 2 polling stations"),
+        "{}",
+        text(&defined)
+    );
+    let verified = vigil(&["log", "verify", "--data-dir", data]);
+    assert!(verified.status.success(), "{}", text(&verified));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -22,6 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_results))
         .routes(routes!(get_summary))
         .routes(routes!(results_csv))
+        .routes(routes!(results_eml_510))
+        .routes(routes!(results_eml_520))
         .routes(routes!(stations))
         .routes(routes!(get_entry, act_on_entry))
         .routes(routes!(draw_lot))
@@ -164,6 +166,59 @@ async fn results_csv(
             (header::CONTENT_DISPOSITION, disposition),
         ],
         service::results_csv(public),
+    )
+        .into_response())
+}
+
+/// The count as OASIS EML 510: totals per district and every counted
+/// station's figures (public, after the release time).
+#[utoipa::path(get, path = "/api/results/elections/{id}/eml510.xml", tag = "results", params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn results_eml_510(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    eml_response(&state, &id, service::EmlDocument::Count).await
+}
+
+/// The result as OASIS EML 520: votes per list and apportionment unit and
+/// the lists elected (public, after the release time).
+#[utoipa::path(get, path = "/api/results/elections/{id}/eml520.xml", tag = "results", params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/xml", body = String), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn results_eml_520(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    eml_response(&state, &id, service::EmlDocument::Result).await
+}
+
+async fn eml_response(
+    state: &AppState,
+    id: &str,
+    document: service::EmlDocument,
+) -> Result<Response, ApiError> {
+    let published = state.published.get(&state.db, &state.ledger, id).await?;
+    let public = &published.results;
+    let embargoed =
+        || ApiError::Conflict(format!("results are embargoed until {}", public.release_at));
+    if public.embargoed {
+        return Err(embargoed());
+    }
+    let xml = service::results_eml(public, document).ok_or_else(embargoed)?;
+    let number = match document {
+        service::EmlDocument::Count => "510",
+        service::EmlDocument::Result => "520",
+    };
+    let disposition = format!("attachment; filename=\"{}-eml{number}.xml\"", public.id);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/xml; charset=utf-8".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        xml,
     )
         .into_response())
 }

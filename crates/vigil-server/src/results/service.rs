@@ -789,6 +789,57 @@ pub fn results_csv(public: &PublicResults) -> String {
     out
 }
 
+/// Which EML document of the published results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmlDocument {
+    /// 510, the count: totals per district and every station's figures.
+    Count,
+    /// 520, the result: votes per list and apportionment unit, elected lists.
+    Result,
+}
+
+/// The published results as an EML document (after the release only). Its
+/// `TransactionId` is the highest log leaf it rests on, so two exports of
+/// the same state carry the same id.
+pub fn results_eml(public: &PublicResults, document: EmlDocument) -> Option<String> {
+    let tally = public.tally.as_ref()?;
+    let transaction = public
+        .stations
+        .iter()
+        .map(|s| s.leaf_index)
+        .chain([public.election_leaf_index])
+        .max()
+        .unwrap_or(0)
+        .to_string();
+    let issued: String = Timestamp::now().to_string().chars().take(10).collect();
+    Some(match document {
+        EmlDocument::Count => {
+            let stations: HashMap<&str, StationCounts> = public
+                .stations
+                .iter()
+                .filter_map(|s| {
+                    let counts = serde_json::from_str(&s.record.counts).ok()?;
+                    Some((s.record.station_id.as_str(), counts))
+                })
+                .collect();
+            super::domain::eml::count_510(
+                &public.definition,
+                tally,
+                &stations,
+                &transaction,
+                &issued,
+            )
+        }
+        EmlDocument::Result => super::domain::eml::result_520(
+            &public.definition,
+            tally,
+            public.seats.as_deref().unwrap_or_default(),
+            &transaction,
+            &issued,
+        ),
+    })
+}
+
 fn csv_line(fields: &[String]) -> String {
     let mut line = fields
         .iter()

@@ -141,6 +141,10 @@ pub struct ElectionDefinition {
     pub apportionment: Apportionment,
     pub lists: Vec<ListDefinition>,
     pub districts: Vec<DistrictDefinition>,
+    /// The EML `ElectionCategory` (for example `GR`, `TK`, `EP`), kept from
+    /// an EML import and written in EML exports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
 }
 
 /// One unit of apportionment (the whole election, or one district).

@@ -3,6 +3,7 @@
 //! machine, and aggregation with seat apportionment. No I/O.
 pub mod counts;
 pub mod definition;
+pub mod eml;
 pub mod entry;
 pub mod tally;
 
