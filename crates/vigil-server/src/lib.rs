@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod ads;
 pub mod alerts;
 pub mod core;
 pub mod demo;

@@ -108,6 +108,14 @@ pub const ROLE_CATALOGUE: &[RoleInfo] = &[
         description: "types in polling-station results of their organisation's elections",
     },
     RoleInfo {
+        name: "filer",
+        description: "files, corrects and withdraws political ads of their organisation (a publisher or sponsor)",
+    },
+    RoleInfo {
+        name: "regulator",
+        description: "keeps the elections calendar of the ad repository and removes non-compliant ads with a reason",
+    },
+    RoleInfo {
         name: "coordinator",
         description: "defines their organisation's elections, resolves differences and errors in typed results, enters lots drawn",
     },
@@ -119,6 +127,8 @@ impl Role {
     pub const READER: Role = Role("reader");
     pub const TYPIST: Role = Role("typist");
     pub const COORDINATOR: Role = Role("coordinator");
+    pub const FILER: Role = Role("filer");
+    pub const REGULATOR: Role = Role("regulator");
 
     pub fn parse(text: &str) -> Option<Role> {
         ROLE_CATALOGUE

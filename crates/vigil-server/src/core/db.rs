@@ -393,6 +393,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "election results",
         include_str!("../../migrations/sqlite/0007_results.sql"),
     ),
+    (
+        8,
+        "political ads",
+        include_str!("../../migrations/sqlite/0008_ads.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -429,6 +434,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         7,
         "election results",
         include_str!("../../migrations/postgres/0007_results.sql"),
+    ),
+    (
+        8,
+        "political ads",
+        include_str!("../../migrations/postgres/0008_ads.sql"),
     ),
 ];
 

@@ -57,6 +57,7 @@ newtype_id!(StixRowId, "sto-");
 newtype_id!(AlertId, "alr-");
 newtype_id!(WebhookId, "whk-");
 newtype_id!(ResultsEventId, "rev-");
+newtype_id!(AdId, "ad-");
 
 #[cfg(test)]
 mod tests {

@@ -118,6 +118,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::accounts::api::router())
         .merge(crate::alerts::api::router())
         .merge(crate::results::api::router())
+        .merge(crate::ads::api::router())
         .merge(crate::core::log_api::router())
         .merge(service_router())
 }

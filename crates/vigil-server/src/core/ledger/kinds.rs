@@ -240,6 +240,9 @@ pub static ALL: &[&RecordKind] = &[
     &RESULTS_EVENT,
     &RESULTS_STATION_STATE,
     &RESULTS_STATION_RESULT,
+    &ADS_ELECTION,
+    &AD,
+    &AD_VERSION,
 ];
 
 pub fn by_name(kind: &str) -> Option<&'static RecordKind> {
@@ -308,6 +311,70 @@ pub static RESULTS_STATION_RESULT: RecordKind = RecordKind {
         text("explanation"),
         text("salt"),
         text("accepted_at"),
+    ],
+    personal: &[],
+};
+
+/// An election or referendum of the political-advertising calendar.
+pub static ADS_ELECTION: RecordKind = RecordKind {
+    kind: "ads_election",
+    table: "ads_elections",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("name"),
+        text("kind"),
+        text("date"),
+        text("country"),
+        text("region"),
+        text("updated_at"),
+    ],
+    personal: &[],
+};
+
+/// A political ad as it stands now (its content as JSON, and the columns
+/// searches filter on); earlier versions are leaves and `ad_version` rows.
+pub static AD: RecordKind = RecordKind {
+    kind: "ad",
+    table: "ads_ads",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("organisation_id"),
+        text("status"),
+        text("status_reason"),
+        text("content"),
+        text("sponsor_name"),
+        text("publisher_name"),
+        text("payer_name"),
+        text("election_id"),
+        text("countries"),
+        text("language"),
+        text("period_start"),
+        text("period_end"),
+        text("spend_currency"),
+        integer("spend_lower"),
+        integer("spend_upper"),
+        text("targeting_categories"),
+        text("search_text"),
+        text("filed_at"),
+        text("updated_at"),
+    ],
+    personal: &[],
+};
+
+/// Every version of every ad (id: `{ad}@{version}`); never updated.
+pub static AD_VERSION: RecordKind = RecordKind {
+    kind: "ad_version",
+    table: "ads_ad_versions",
+    retention: Retention::EveryVersion,
+    columns: &[
+        text("ad_id"),
+        integer("ad_version"),
+        text("change"),
+        text("reason"),
+        text("status"),
+        text("content"),
+        text("actor"),
+        text("at"),
     ],
     personal: &[],
 };

@@ -1,0 +1,446 @@
+//! The political-ad JSON API: public search, ad pages with their history
+//! and bulk downloads (no sign-in); filing, correcting and withdrawing for
+//! publishers' and sponsors' filers; the elections calendar and removals
+//! for regulators.
+use super::domain::{AdContent, AdStatus, CalendarEntry, Currency, money::parse_minor};
+use super::service;
+use super::store::{AdQuery, AdVersion, StoredAd};
+use crate::accounts::service::Principal;
+use crate::core::error::{ApiError, ApiJson, ErrorBody, FieldError};
+use crate::core::state::AppState;
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search_ads, file_ad))
+        .routes(routes!(export_jsonl))
+        .routes(routes!(export_csv))
+        .routes(routes!(calendar, save_calendar_entry))
+        .routes(routes!(get_ad, correct_ad))
+        .routes(routes!(withdraw_ad))
+        .routes(routes!(remove_ad))
+}
+
+/// The filters of a search or a bulk download.
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct AdFilters {
+    /// Words that must all occur in the ad's text or an entity's name.
+    q: Option<String>,
+    election: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    country: Option<String>,
+    /// The sponsor's exact name.
+    sponsor: Option<String>,
+    payer: Option<String>,
+    publisher: Option<String>,
+    /// ISO 639-1.
+    language: Option<String>,
+    /// `active`, `withdrawn` or `removed`.
+    status: Option<String>,
+    /// Ads running on or after this date (YYYY-MM-DD).
+    from: Option<String>,
+    /// Ads running on or before this date.
+    to: Option<String>,
+    /// The currency of `spend_min` and `spend_max`.
+    currency: Option<String>,
+    /// Decimal amounts; an ad matches when its spend (or spend range) overlaps.
+    spend_min: Option<String>,
+    spend_max: Option<String>,
+    /// A category of personal data used for targeting, e.g. `location`.
+    targeting: Option<String>,
+    /// Page size (1–1000, default 50).
+    limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+impl AdFilters {
+    fn query(&self) -> Result<AdQuery, ApiError> {
+        let mut errors = Vec::new();
+        let status = match self.status.as_deref() {
+            None => None,
+            Some(text) => {
+                let parsed = AdStatus::parse(text);
+                if parsed.is_none() {
+                    errors.push(FieldError::new("status", "active, withdrawn or removed"));
+                }
+                parsed
+            }
+        };
+        let currency = self.currency.as_deref().map(Currency::parse);
+        let mut amount = |field: &str, text: &Option<String>| -> Option<i64> {
+            let text = text.as_deref()?;
+            let Some(Some(currency)) = &currency else {
+                errors.push(FieldError::new(
+                    field,
+                    "give the currency too (currency=EUR)",
+                ));
+                return None;
+            };
+            parse_minor(text, currency)
+                .map_err(|e| errors.push(FieldError::new(field, e.to_string())))
+                .ok()
+        };
+        let spend_min = amount("spend_min", &self.spend_min);
+        let spend_max = amount("spend_max", &self.spend_max);
+        if matches!(currency, Some(None)) {
+            errors.push(FieldError::new("currency", "an ISO 4217 code such as EUR"));
+        }
+        let after = match self.cursor.as_deref() {
+            None => None,
+            Some(cursor) => {
+                let decoded = service::decode_cursor(cursor);
+                if decoded.is_none() {
+                    errors.push(FieldError::new("cursor", "not a cursor of this API"));
+                }
+                decoded
+            }
+        };
+        for (field, value) in [("from", &self.from), ("to", &self.to)] {
+            if value.as_deref().is_some_and(|d| {
+                d.len() != 10
+                    || crate::core::time::Timestamp::parse(&format!("{d}T00:00:00Z")).is_none()
+            }) {
+                errors.push(FieldError::new(field, "a date YYYY-MM-DD"));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(errors));
+        }
+        Ok(AdQuery {
+            words: self
+                .q
+                .as_deref()
+                .unwrap_or("")
+                .split_whitespace()
+                .take(10)
+                .map(str::to_string)
+                .collect(),
+            election: self.election.clone(),
+            country: self.country.clone(),
+            sponsor: self.sponsor.clone(),
+            payer: self.payer.clone(),
+            publisher: self.publisher.clone(),
+            language: self.language.clone(),
+            status,
+            from: self.from.clone(),
+            to: self.to.clone(),
+            currency: currency.flatten().map(|c| c.to_string()),
+            spend_min,
+            spend_max,
+            targeting_category: self.targeting.clone(),
+            after,
+        })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdPage {
+    pub ads: Vec<StoredAd>,
+    /// Give it as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Searches the repository (public): newest filings first, stable cursors.
+#[utoipa::path(get, path = "/api/ads", tag = "ads", params(AdFilters),
+    responses((status = 200, body = AdPage), (status = 422, body = ErrorBody)))]
+async fn search_ads(
+    State(state): State<AppState>,
+    Query(filters): Query<AdFilters>,
+) -> Result<Json<AdPage>, ApiError> {
+    let query = filters.query()?;
+    let (ads, next_cursor) =
+        service::search(&state.db, &query, filters.limit.unwrap_or(50)).await?;
+    Ok(Json(AdPage { ads, next_cursor }))
+}
+
+/// Files an ad with its transparency notice (filers of a publisher or sponsor).
+#[utoipa::path(post, path = "/api/ads", tag = "ads", request_body(content = Object),
+    responses((status = 201, body = StoredAd), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn file_ad(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(content): ApiJson<AdContent>,
+) -> Result<(StatusCode, Json<StoredAd>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(service::file(&state.db, &principal, content).await?),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdWithHistory {
+    pub ad: StoredAd,
+    /// Every version, oldest first: nothing is ever deleted.
+    pub versions: Vec<AdVersion>,
+}
+
+/// An ad with its notice and every version (public).
+#[utoipa::path(get, path = "/api/ads/{id}", tag = "ads", params(("id" = String, Path)),
+    responses((status = 200, body = AdWithHistory), (status = 404, body = ErrorBody)))]
+async fn get_ad(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AdWithHistory>, ApiError> {
+    let (ad, versions) = service::ad_with_history(&state.db, &id).await?;
+    Ok(Json(AdWithHistory { ad, versions }))
+}
+
+/// Corrects an ad: a new version of the same id (its filer's organisation).
+#[utoipa::path(put, path = "/api/ads/{id}", tag = "ads", params(("id" = String, Path)), request_body(content = Object),
+    responses((status = 200, body = StoredAd), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn correct_ad(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(content): ApiJson<AdContent>,
+) -> Result<Json<StoredAd>, ApiError> {
+    Ok(Json(
+        service::correct(&state.db, &principal, &id, content).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    pub reason: String,
+}
+
+/// Withdraws an ad (its filer's organisation); it stays visible as withdrawn.
+#[utoipa::path(post, path = "/api/ads/{id}/withdraw", tag = "ads", params(("id" = String, Path)), request_body = Reason,
+    responses((status = 200, body = StoredAd), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn withdraw_ad(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Reason>,
+) -> Result<Json<StoredAd>, ApiError> {
+    Ok(Json(
+        service::withdraw(&state.db, &principal, &id, body.reason).await?,
+    ))
+}
+
+/// Removes an ad by a regulator's decision; it stays visible as removed.
+#[utoipa::path(post, path = "/api/ads/{id}/remove", tag = "ads", params(("id" = String, Path)), request_body = Reason,
+    responses((status = 200, body = StoredAd), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn remove_ad(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<Reason>,
+) -> Result<Json<StoredAd>, ApiError> {
+    Ok(Json(
+        service::remove(&state.db, &principal, &id, body.reason).await?,
+    ))
+}
+
+/// The elections and referendums ads are linked to (public).
+#[utoipa::path(get, path = "/api/ads/elections", tag = "ads",
+    responses((status = 200, body = Vec<CalendarEntry>)))]
+async fn calendar(State(state): State<AppState>) -> Result<Json<Vec<CalendarEntry>>, ApiError> {
+    Ok(Json(service::calendar(&state.db).await?))
+}
+
+/// Adds an election or referendum to the calendar, or updates it (regulators).
+#[utoipa::path(post, path = "/api/ads/elections", tag = "ads", request_body = CalendarEntry,
+    responses((status = 200, body = CalendarEntry), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn save_calendar_entry(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(entry): ApiJson<CalendarEntry>,
+) -> Result<Json<CalendarEntry>, ApiError> {
+    Ok(Json(
+        service::save_calendar_entry(&state.db, &principal, entry).await?,
+    ))
+}
+
+// ---------- bulk downloads, streamed a page at a time ----------
+
+const EXPORT_PAGE: usize = 1_000;
+
+/// Every ad matching `query`, a page of the search at a time, each ad
+/// rendered by `render`, after an optional header line.
+fn export_body(
+    state: AppState,
+    query: AdQuery,
+    header_line: Option<String>,
+    render: fn(&StoredAd) -> String,
+) -> Body {
+    Body::from_stream(futures_util::stream::unfold(
+        (Some(query), header_line),
+        move |(query, header_line)| {
+            let state = state.clone();
+            async move {
+                if let Some(line) = header_line {
+                    return Some((Ok(line), (query, None)));
+                }
+                let mut query = query?;
+                match super::store::search(state.db.pool(), &query, EXPORT_PAGE).await {
+                    Ok(ads) => {
+                        let next = (ads.len() == EXPORT_PAGE)
+                            .then(|| ads.last().map(|a| (a.filed_at.clone(), a.id.to_string())))
+                            .flatten();
+                        let chunk: String = ads.iter().map(render).collect();
+                        let following = next.map(|after| {
+                            query.after = Some(after);
+                            query
+                        });
+                        if chunk.is_empty() {
+                            None
+                        } else {
+                            Some((Ok(chunk), (following, None)))
+                        }
+                    }
+                    // The body has started: the error ends the stream, which
+                    // the client sees as a truncated download.
+                    Err(e) => Some((Err(std::io::Error::other(e.to_string())), (None, None))),
+                }
+            }
+        },
+    ))
+}
+
+fn jsonl_line(ad: &StoredAd) -> String {
+    let mut line = serde_json::to_string(ad).unwrap_or_default();
+    line.push('\n');
+    line
+}
+
+const CSV_HEADER: &str = "id,version,status,status_reason,title,sponsor,sponsor_country,controller,payer,beneficiary,publisher,election,countries,language,period_start,period_end,currency,spend,spend_lower,spend_upper,funding_origin,funding_source,targeting_used,text,filed_at,updated_at\r\n";
+
+fn csv_field(text: &str) -> String {
+    // A leading formula character is neutralised for spreadsheets.
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// A unit enum as the word it is written as in JSON.
+fn word(value: &impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn csv_line(ad: &StoredAd) -> String {
+    let c = &ad.content;
+    let bounds = c.spend_bounds();
+    let name =
+        |e: &Option<super::domain::Entity>| e.as_ref().map(|e| e.name.clone()).unwrap_or_default();
+    let fields: Vec<String> = vec![
+        ad.id.to_string(),
+        ad.version.to_string(),
+        ad.status.as_str().into(),
+        ad.status_reason.clone().unwrap_or_default(),
+        c.title.clone(),
+        c.sponsor.name.clone(),
+        c.sponsor.country.clone().unwrap_or_default(),
+        name(&c.controller),
+        name(&c.payer),
+        name(&c.beneficiary),
+        c.publisher.name.clone(),
+        c.election.clone().unwrap_or_default(),
+        c.countries.join(" "),
+        c.creative.language.clone(),
+        c.period_start.clone(),
+        c.period_end.clone(),
+        bounds
+            .as_ref()
+            .map(|b| b.currency.to_string())
+            .unwrap_or_default(),
+        c.spend
+            .as_ref()
+            .map(|s| s.amount.clone())
+            .unwrap_or_default(),
+        bounds
+            .as_ref()
+            .map(|b| super::domain::money::format_minor(b.lower_minor, &b.currency))
+            .unwrap_or_default(),
+        bounds
+            .as_ref()
+            .and_then(|b| {
+                b.upper_minor
+                    .map(|u| super::domain::money::format_minor(u, &b.currency))
+            })
+            .unwrap_or_default(),
+        c.spend
+            .as_ref()
+            .map(|s| word(&s.origin))
+            .unwrap_or_default(),
+        c.spend
+            .as_ref()
+            .map(|s| word(&s.source))
+            .unwrap_or_default(),
+        c.targeting.used.to_string(),
+        c.creative.text.clone(),
+        ad.filed_at.clone(),
+        ad.updated_at.clone(),
+    ];
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// Every ad matching the filters as JSON Lines, streamed (public).
+#[utoipa::path(get, path = "/api/ads/export.jsonl", tag = "ads", params(AdFilters),
+    responses((status = 200, content_type = "application/x-ndjson", body = String), (status = 422, body = ErrorBody)))]
+async fn export_jsonl(
+    State(state): State<AppState>,
+    Query(filters): Query<AdFilters>,
+) -> Result<Response, ApiError> {
+    let query = filters.query()?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/x-ndjson"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"ads.jsonl\"",
+            ),
+        ],
+        export_body(state, query, None, jsonl_line),
+    )
+        .into_response())
+}
+
+/// Every ad matching the filters as CSV, streamed (public).
+#[utoipa::path(get, path = "/api/ads/export.csv", tag = "ads", params(AdFilters),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 422, body = ErrorBody)))]
+async fn export_csv(
+    State(state): State<AppState>,
+    Query(filters): Query<AdFilters>,
+) -> Result<Response, ApiError> {
+    let query = filters.query()?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"ads.csv\"",
+            ),
+        ],
+        export_body(state, query, Some(CSV_HEADER.to_string()), csv_line),
+    )
+        .into_response())
+}

@@ -1,0 +1,375 @@
+//! The political-ad repository over real HTTP on every backend: the
+//! elections calendar, filing with per-field errors, corrections that keep
+//! the same id, withdrawal and removal that keep the ad visible with its
+//! whole history, public search with filters and stable cursors, bulk
+//! downloads, and the log verifying afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+mod common;
+
+use common::{Backend, PASSWORD, TestApp, backends};
+use serde_json::{Value, json};
+
+fn filing(title: &str, amount: &str) -> Value {
+    json!({
+        "title": title,
+        "sponsor": {"name": "Green Future Party", "registry_id": "EE-80012345", "country": "EE"},
+        "payer": {"name": "Green Future Foundation", "country": "EE"},
+        "publisher": {"name": "Tallinn Daily Online", "country": "EE"},
+        "sponsor_declaration": "eu_legal_person_not_foreign_controlled",
+        "election": "ee-ep-2029",
+        "creative": {"text": format!("{title}: clean rivers, clean future. Vote on 7 June."), "language": "et"},
+        "countries": ["EE"],
+        "period_start": "2029-05-01", "period_end": "2029-06-06",
+        "spend": {"currency": "EUR", "amount": amount, "origin": "private", "source": "eu", "method": "invoiced amount, VAT included"},
+        "targeting": {"used": true, "criteria_included": ["Tallinn"], "personal_data_categories": ["location"], "minimum_age": 18, "consent_basis": "explicit_consent"}
+    })
+}
+
+/// The fields a 422 answer names, in order.
+fn fields_of(response: &common::Response) -> Vec<String> {
+    response.json()["error"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no fields in {}", response.text()))
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The titles of the ads a public search finds, in order.
+async fn titles(app: &TestApp, query: &str) -> Vec<String> {
+    let response = app
+        .request("GET", &format!("/api/ads?{query}"))
+        .send()
+        .await;
+    assert_eq!(response.status, 200, "{query}: {}", response.text());
+    response.json()["ads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["content"]["title"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn story(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let regulator = app
+        .user("Electoral Commission", "regulator", &["regulator"])
+        .await;
+    let filer = app.user("Tallinn Daily Online", "filer", &["filer"]).await;
+    let rival = app.user("Riga Radio", "rival", &["filer"]).await;
+    let reader = app
+        .user("Tallinn Daily Online", "reader", &["reader"])
+        .await;
+
+    // The calendar: regulators only, every fault named.
+    let election = json!({"id": "ee-ep-2029", "name": "European Parliament 2029 (Estonia)", "kind": "election", "date": "2029-06-07", "country": "EE"});
+    let refused = app
+        .request("POST", "/api/ads/elections")
+        .basic(&filer, PASSWORD)
+        .json(&election)
+        .send()
+        .await;
+    assert_eq!(refused.status, 403);
+    let bad = app
+        .request("POST", "/api/ads/elections")
+        .basic(&regulator, PASSWORD)
+        .json(&json!({"id": "EE 2029", "name": "", "kind": "vote", "date": "7 June", "country": "Estonia"}))
+        .send()
+        .await;
+    assert_eq!(bad.status, 422);
+    let fields = fields_of(&bad);
+    assert_eq!(fields, ["id", "name", "kind", "date", "country"]);
+    let saved = app
+        .request("POST", "/api/ads/elections")
+        .basic(&regulator, PASSWORD)
+        .json(&election)
+        .send()
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    let calendar = app.request("GET", "/api/ads/elections").send().await.json();
+    assert_eq!(calendar[0]["id"], "ee-ep-2029");
+
+    // Filing: sign-in and the filer role; every faulty field named; money
+    // never as a float; an election must be in the calendar.
+    assert_eq!(
+        app.request("POST", "/api/ads")
+            .json(&filing("A", "10"))
+            .send()
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        app.request("POST", "/api/ads")
+            .basic(&reader, PASSWORD)
+            .json(&filing("A", "10"))
+            .send()
+            .await
+            .status,
+        403
+    );
+    let mut invalid = filing("", "1.234,00");
+    invalid["countries"] = json!(["Estonia"]);
+    invalid["election"] = "ee-2031".into();
+    let refused = app
+        .request("POST", "/api/ads")
+        .basic(&filer, PASSWORD)
+        .json(&invalid)
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    let fields = fields_of(&refused);
+    assert_eq!(
+        fields,
+        ["title", "countries[0]", "spend.amount", "election"]
+    );
+    let mut float = filing("A", "10");
+    float["spend"]["amount"] = json!(10.5);
+    let refused = app
+        .request("POST", "/api/ads")
+        .basic(&filer, PASSWORD)
+        .json(&float)
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.text());
+    assert_eq!(
+        app.request("GET", "/api/ads").send().await.json()["ads"],
+        json!([]),
+        "nothing stored"
+    );
+
+    let filed = app
+        .request("POST", "/api/ads")
+        .basic(&filer, PASSWORD)
+        .json(&filing("Rivers", "1200"))
+        .send()
+        .await;
+    assert_eq!(filed.status, 201, "{}", filed.text());
+    let ad = filed.json();
+    let id = ad["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("ad-"));
+    assert_eq!(
+        ad["content"]["spend"]["amount"], "1200.00",
+        "canonical amount"
+    );
+    assert_eq!(ad["status"], "active");
+
+    // A correction is a new version of the same id; only the filer's
+    // organisation may make it, and it must change something.
+    let corrected_body = filing("Rivers", "1350.50");
+    let other = app
+        .request("PUT", &format!("/api/ads/{id}"))
+        .basic(&rival, PASSWORD)
+        .json(&corrected_body)
+        .send()
+        .await;
+    assert_eq!(other.status, 404);
+    let corrected = app
+        .request("PUT", &format!("/api/ads/{id}"))
+        .basic(&filer, PASSWORD)
+        .json(&corrected_body)
+        .send()
+        .await;
+    assert_eq!(corrected.status, 200, "{}", corrected.text());
+    assert_eq!(corrected.json()["version"], 2);
+    let same = app
+        .request("PUT", &format!("/api/ads/{id}"))
+        .basic(&filer, PASSWORD)
+        .json(&corrected_body)
+        .send()
+        .await;
+    assert_eq!(same.status, 409);
+
+    // Withdrawal needs a reason; afterwards the ad no longer changes but
+    // stays readable with its whole history.
+    let no_reason = app
+        .request("POST", &format!("/api/ads/{id}/withdraw"))
+        .basic(&filer, PASSWORD)
+        .json(&json!({"reason": " "}))
+        .send()
+        .await;
+    assert_eq!(no_reason.status, 422);
+    let withdrawn = app
+        .request("POST", &format!("/api/ads/{id}/withdraw"))
+        .basic(&filer, PASSWORD)
+        .json(&json!({"reason": "The campaign ended early."}))
+        .send()
+        .await;
+    assert_eq!(withdrawn.json()["status"], "withdrawn");
+    let after = app
+        .request("PUT", &format!("/api/ads/{id}"))
+        .basic(&filer, PASSWORD)
+        .json(&filing("Rivers", "1"))
+        .send()
+        .await;
+    assert_eq!(after.status, 409);
+    let history = app
+        .request("GET", &format!("/api/ads/{id}"))
+        .send()
+        .await
+        .json();
+    assert_eq!(history["ad"]["status_reason"], "The campaign ended early.");
+    let changes: Vec<&str> = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["filed", "corrected", "withdrawn"]);
+    assert_eq!(
+        history["versions"][0]["content"]["spend"]["amount"], "1200.00",
+        "the first version is kept"
+    );
+    assert_eq!(
+        history["versions"][1]["content"]["spend"]["amount"],
+        "1350.50"
+    );
+
+    // More ads, one of them removed by the regulator.
+    let mut ids = Vec::new();
+    for (n, amount) in ["100", "250", "5000", "75.25", "800"].iter().enumerate() {
+        let mut body = filing(&format!("Ad {n}"), amount);
+        if n == 2 {
+            body["creative"]["language"] = "en".into();
+            body["countries"] = json!(["EE", "LV"]);
+            body["targeting"]["personal_data_categories"] = json!(["interests"]);
+        }
+        let response = app
+            .request("POST", "/api/ads")
+            .basic(&filer, PASSWORD)
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(response.status, 201);
+        ids.push(response.json()["id"].as_str().unwrap().to_string());
+    }
+    let not_regulator = app
+        .request("POST", &format!("/api/ads/{}/remove", ids[1]))
+        .basic(&rival, PASSWORD)
+        .json(&json!({"reason": "x"}))
+        .send()
+        .await;
+    assert_eq!(not_regulator.status, 403);
+    let removed = app
+        .request("POST", &format!("/api/ads/{}/remove", ids[1]))
+        .basic(&regulator, PASSWORD)
+        .json(&json!({"reason": "No Art. 5(2) declaration within three months of the election."}))
+        .send()
+        .await;
+    assert_eq!(removed.json()["status"], "removed", "{}", removed.text());
+
+    // Public search: words, filters, spend ranges, targeting categories.
+    assert_eq!(titles(&app, "q=ad%203").await, ["Ad 3"]);
+    assert_eq!(
+        titles(&app, "q=FOUNDATION%20rivers&limit=100").await.len(),
+        6,
+        "names are searched, case-insensitively"
+    );
+    assert_eq!(titles(&app, "language=en").await, ["Ad 2"]);
+    assert_eq!(titles(&app, "country=LV").await, ["Ad 2"]);
+    assert_eq!(titles(&app, "targeting=interests").await, ["Ad 2"]);
+    assert_eq!(titles(&app, "status=removed").await, ["Ad 1"]);
+    assert_eq!(titles(&app, "status=withdrawn").await, ["Rivers"]);
+    assert_eq!(
+        titles(&app, "currency=EUR&spend_min=1000").await,
+        ["Ad 2", "Rivers"]
+    );
+    assert_eq!(
+        titles(&app, "currency=EUR&spend_min=75.25&spend_max=100").await,
+        ["Ad 3", "Ad 0"]
+    );
+    assert_eq!(
+        titles(
+            &app,
+            "sponsor=Green%20Future%20Party&election=ee-ep-2029&from=2029-06-01&to=2029-06-30"
+        )
+        .await
+        .len(),
+        6
+    );
+    assert!(
+        titles(&app, "from=2029-06-07").await.is_empty(),
+        "every ad ends on 6 June"
+    );
+    let bad = app
+        .request(
+            "GET",
+            "/api/ads?spend_min=10&status=gone&cursor=nope&from=June",
+        )
+        .send()
+        .await;
+    assert_eq!(bad.status, 422);
+    let fields = fields_of(&bad);
+    assert_eq!(fields, ["status", "spend_min", "cursor", "from"]);
+
+    // Stable cursors: pages of two walk every ad once, newest first.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/ads?limit=2&cursor={c}"),
+            None => "/api/ads?limit=2".into(),
+        };
+        let page = app.request("GET", &path).send().await.json();
+        seen.extend(
+            page["ads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let mut expected: Vec<String> = std::iter::once(id.clone())
+        .chain(ids.iter().cloned())
+        .collect();
+    expected.reverse();
+    assert_eq!(seen, expected);
+
+    // Bulk downloads, streamed, with the same filters.
+    let jsonl = app.request("GET", "/api/ads/export.jsonl").send().await;
+    assert_eq!(jsonl.status, 200);
+    assert!(
+        jsonl
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/x-ndjson")
+    );
+    let lines: Vec<Value> = jsonl
+        .text()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6);
+    let csv = app
+        .request("GET", "/api/ads/export.csv?status=active")
+        .send()
+        .await
+        .text();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(
+        rows[0].starts_with("id,version,status,status_reason,title,sponsor"),
+        "{csv}"
+    );
+    assert_eq!(rows.len(), 1 + 4, "the header and the four active ads");
+    assert!(csv.contains(",EUR,75.25,75.25,75.25,private,eu,"), "{csv}");
+
+    // Every version went through the log.
+    let verifier = vigil_tlog::LogVerifier::parse(&app.ledger.verifier_key()).unwrap();
+    app.ledger.checkpoint().await.unwrap();
+    let report = vigil_server::core::ledger::verify::verify_store(&app.db, &verifier, None)
+        .await
+        .unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ads_are_filed_corrected_withdrawn_searched_and_exported() {
+    for backend in backends() {
+        story(backend).await;
+    }
+}
