@@ -357,6 +357,107 @@ async fn story(backend: Backend) {
     assert_eq!(rows.len(), 1 + 4, "the header and the four active ads");
     assert!(csv.contains(",EUR,75.25,75.25,75.25,private,eu,"), "{csv}");
 
+    // Compliance: findings with their rule and legal reference, the
+    // evidence for regulators only, evaluated on the data as it is now.
+    let public = app
+        .request("GET", &format!("/api/ads/{}/findings", ids[0]))
+        .send()
+        .await
+        .json();
+    assert_eq!(public["findings"][0]["code"], "N.101", "{public}");
+    assert_eq!(
+        public["findings"][0]["legal_reference"],
+        "Regulation (EU) 2024/900, Art. 12(1)(a)"
+    );
+    assert!(public["findings"][0].get("evidence").is_none());
+    let full = app
+        .request("GET", &format!("/api/ads/{}/findings", ids[0]))
+        .basic(&regulator, PASSWORD)
+        .send()
+        .await
+        .json();
+    assert!(
+        full["findings"][0]["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("Green Future Party")
+    );
+    let wrong = app
+        .request("GET", &format!("/api/ads/{}/findings", ids[0]))
+        .basic(&regulator, "wrong")
+        .send()
+        .await;
+    assert_eq!(
+        wrong.status, 401,
+        "wrong credentials are not read as anonymous"
+    );
+
+    // Spending limits: 1,350.50 + 100 + 250 + 5,000 + 75.25 + 800 = 7,575.75 EUR.
+    let limit = json!({"election": "ee-ep-2029", "sponsor": "Green Future Party", "currency": "EUR", "amount": "7000", "legal_basis": "Political Parties Act § 12(3) (fictional)"});
+    assert_eq!(
+        app.request("POST", "/api/ads/limits")
+            .basic(&filer, PASSWORD)
+            .json(&limit)
+            .send()
+            .await
+            .status,
+        403
+    );
+    let mut unknown = limit.clone();
+    unknown["election"] = "ee-2031".into();
+    let refused = app
+        .request("POST", "/api/ads/limits")
+        .basic(&regulator, PASSWORD)
+        .json(&unknown)
+        .send()
+        .await;
+    assert_eq!(fields_of(&refused), ["election"]);
+    let saved = app
+        .request("POST", "/api/ads/limits")
+        .basic(&regulator, PASSWORD)
+        .json(&limit)
+        .send()
+        .await;
+    assert_eq!(saved.json()["amount"], "7000.00", "{}", saved.text());
+    let spending = app
+        .request("GET", "/api/ads/elections/ee-ep-2029/spending")
+        .send()
+        .await
+        .json();
+    assert_eq!(spending[0]["spend"]["lower"], "7575.75", "{spending}");
+    assert_eq!(spending[0]["spend"]["upper"], "7575.75");
+    assert_eq!(spending[0]["spend"]["ads"], 6);
+    assert_eq!(spending[0]["finding"]["severity"], "definite");
+    let mut higher = limit.clone();
+    higher["amount"] = "7575.75".into();
+    app.request("POST", "/api/ads/limits")
+        .basic(&regulator, PASSWORD)
+        .json(&higher)
+        .send()
+        .await;
+    let spending = app
+        .request("GET", "/api/ads/elections/ee-ep-2029/spending")
+        .send()
+        .await
+        .json();
+    assert_eq!(spending[0]["finding"], Value::Null, "exactly at the limit");
+    assert_eq!(spending[0]["limit"]["amount"], "7575.75");
+    assert_eq!(
+        app.request("GET", "/api/ads/elections/nope/spending")
+            .send()
+            .await
+            .status,
+        404
+    );
+    let findings = app
+        .request("GET", "/api/ads/elections/ee-ep-2029/findings")
+        .send()
+        .await
+        .json();
+    assert_eq!(findings["summary"][0]["code"], "N.101", "{findings}");
+    assert_eq!(findings["summary"][0]["definite"], 6);
+    assert_eq!(findings["ads"].as_array().unwrap().len(), 6);
+
     // Every version went through the log.
     let verifier = vigil_tlog::LogVerifier::parse(&app.ledger.verifier_key()).unwrap();
     app.ledger.checkpoint().await.unwrap();

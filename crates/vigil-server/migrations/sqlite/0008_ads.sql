@@ -11,6 +11,19 @@ CREATE TABLE ads_elections (
     date TEXT NOT NULL,
     country TEXT NOT NULL,
     region TEXT,
+    voting_age BIGINT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+-- Spending limits per sponsor (or party) and election, set by regulators.
+CREATE TABLE ads_limits (
+    id TEXT PRIMARY KEY,
+    version BIGINT NOT NULL,
+    election_id TEXT NOT NULL REFERENCES ads_elections(id),
+    sponsor_name TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    legal_basis TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
 
@@ -25,6 +38,7 @@ CREATE TABLE ads_ads (
     publisher_name TEXT NOT NULL,
     payer_name TEXT,
     election_id TEXT,
+    import_key TEXT,
     countries TEXT NOT NULL,
     language TEXT NOT NULL,
     period_start TEXT NOT NULL,
@@ -41,6 +55,7 @@ CREATE INDEX ads_ads_filed ON ads_ads(filed_at, id);
 CREATE INDEX ads_ads_election ON ads_ads(election_id, filed_at);
 CREATE INDEX ads_ads_sponsor ON ads_ads(sponsor_name);
 CREATE INDEX ads_ads_organisation ON ads_ads(organisation_id);
+CREATE UNIQUE INDEX ads_ads_import_key ON ads_ads(import_key);
 
 CREATE TABLE ads_ad_versions (
     id TEXT PRIMARY KEY,

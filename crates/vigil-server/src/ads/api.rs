@@ -2,10 +2,13 @@
 //! and bulk downloads (no sign-in); filing, correcting and withdrawing for
 //! publishers' and sponsors' filers; the elections calendar and removals
 //! for regulators.
+use super::domain::compliance::Finding;
 use super::domain::{AdContent, AdStatus, CalendarEntry, Currency, money::parse_minor};
 use super::service;
-use super::store::{AdQuery, AdVersion, StoredAd};
+use super::service::{AdFindings, SpendingLine};
+use super::store::{AdQuery, AdVersion, SpendingLimit, StoredAd};
 use crate::accounts::service::Principal;
+use crate::core::auth::Visitor;
 use crate::core::error::{ApiError, ApiJson, ErrorBody, FieldError};
 use crate::core::state::AppState;
 use axum::Json;
@@ -27,6 +30,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_ad, correct_ad))
         .routes(routes!(withdraw_ad))
         .routes(routes!(remove_ad))
+        .routes(routes!(ad_findings))
+        .routes(routes!(election_spending))
+        .routes(routes!(election_findings))
+        .routes(routes!(limits, save_limit))
 }
 
 /// The filters of a search or a bulk download.
@@ -261,6 +268,142 @@ async fn save_calendar_entry(
 ) -> Result<Json<CalendarEntry>, ApiError> {
     Ok(Json(
         service::save_calendar_entry(&state.db, &principal, entry).await?,
+    ))
+}
+
+// ---------- compliance ----------
+
+#[derive(Serialize, ToSchema)]
+pub struct AdFindingsBody {
+    #[schema(value_type = String)]
+    pub ad: crate::core::ids::AdId,
+    /// Evaluated now; the evidence for regulators only.
+    pub findings: Vec<Finding>,
+}
+
+/// An ad's compliance findings, each with its rule and legal reference
+/// (public; regulators also read the evidence).
+#[utoipa::path(get, path = "/api/ads/{id}/findings", tag = "ads", params(("id" = String, Path)),
+    responses((status = 200, body = AdFindingsBody), (status = 404, body = ErrorBody)))]
+async fn ad_findings(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    Path(id): Path<String>,
+) -> Result<Json<AdFindingsBody>, ApiError> {
+    let (ad, findings) = service::ad_findings(&state.db, &id).await?;
+    Ok(Json(AdFindingsBody {
+        ad: ad.id,
+        findings: service::visible(findings, visitor.as_ref()),
+    }))
+}
+
+/// Every sponsor's spending in an election (sums of lower and upper bounds
+/// per currency) against its configured limit (public).
+#[utoipa::path(get, path = "/api/ads/elections/{id}/spending", tag = "ads", params(("id" = String, Path)),
+    responses((status = 200, body = Vec<SpendingLine>), (status = 404, body = ErrorBody)))]
+async fn election_spending(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<SpendingLine>>, ApiError> {
+    let mut lines = service::election_spending(&state.db, &id).await?;
+    for line in &mut lines {
+        line.finding = line
+            .finding
+            .take()
+            .and_then(|f| service::visible(vec![f], visitor.as_ref()).pop());
+    }
+    Ok(Json(lines))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RuleCount {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub legal_reference: &'static str,
+    pub definite: u64,
+    pub possible: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ElectionFindingsBody {
+    /// Findings per rule over the election's ads and sponsors.
+    pub summary: Vec<RuleCount>,
+    pub ads: Vec<AdFindings>,
+    pub spending: Vec<Finding>,
+}
+
+/// The findings of an election's ads and sponsors: counts per rule, and
+/// each finding (public without the evidence; regulators in full).
+#[utoipa::path(get, path = "/api/ads/elections/{id}/findings", tag = "ads", params(("id" = String, Path)),
+    responses((status = 200, body = ElectionFindingsBody), (status = 404, body = ErrorBody)))]
+async fn election_findings(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    Path(id): Path<String>,
+) -> Result<Json<ElectionFindingsBody>, ApiError> {
+    let (mut ads, spending) = service::election_findings(&state.db, &id).await?;
+    let mut summary: Vec<RuleCount> = Vec::new();
+    for finding in ads.iter().flat_map(|a| &a.findings).chain(&spending) {
+        let index = match summary.iter().position(|r| r.code == finding.code) {
+            Some(i) => i,
+            None => {
+                summary.push(RuleCount {
+                    code: finding.code,
+                    title: finding.title,
+                    legal_reference: finding.legal_reference,
+                    definite: 0,
+                    possible: 0,
+                });
+                summary.len() - 1
+            }
+        };
+        match finding.severity {
+            super::domain::compliance::Severity::Definite => summary[index].definite += 1,
+            super::domain::compliance::Severity::Possible => summary[index].possible += 1,
+        }
+    }
+    summary.sort_by_key(|r| r.code);
+    for ad in &mut ads {
+        ad.findings = service::visible(std::mem::take(&mut ad.findings), visitor.as_ref());
+    }
+    let spending = service::visible(spending, visitor.as_ref());
+    Ok(Json(ElectionFindingsBody {
+        summary,
+        ads,
+        spending,
+    }))
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct LimitFilter {
+    election: Option<String>,
+}
+
+/// The configured spending limits (public).
+#[utoipa::path(get, path = "/api/ads/limits", tag = "ads", params(LimitFilter),
+    responses((status = 200, body = Vec<SpendingLimit>)))]
+async fn limits(
+    State(state): State<AppState>,
+    Query(filter): Query<LimitFilter>,
+) -> Result<Json<Vec<SpendingLimit>>, ApiError> {
+    Ok(Json(
+        service::limits(&state.db, filter.election.as_deref()).await?,
+    ))
+}
+
+/// Sets a sponsor's spending limit in an election (regulators).
+#[utoipa::path(post, path = "/api/ads/limits", tag = "ads", request_body = SpendingLimit,
+    responses((status = 200, body = SpendingLimit), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn save_limit(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(limit): ApiJson<SpendingLimit>,
+) -> Result<Json<SpendingLimit>, ApiError> {
+    Ok(Json(
+        service::save_limit(&state.db, &principal, limit).await?,
     ))
 }
 

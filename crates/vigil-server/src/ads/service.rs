@@ -1,8 +1,9 @@
 //! Political-ad use cases. Each write is one transaction: load, check who
 //! may act, the pure transition, store the ad and append its version
 //! through the log, commit. Reading is public.
+use super::domain::compliance::{self, Finding, SponsorSpend};
 use super::domain::{AdContent, AdStatus, AdTransitionError, CalendarEntry, Change, transition};
-use super::store::{self, AdQuery, AdVersion, StoredAd};
+use super::store::{self, AdQuery, AdVersion, SpendingLimit, StoredAd};
 use crate::accounts::domain::Role;
 use crate::accounts::service::Principal;
 use crate::core::audit::{self, Actor, AuditEvent, Outcome};
@@ -69,6 +70,7 @@ pub async fn file(
         organisation: principal.organisation.id.clone(),
         status: AdStatus::Active,
         status_reason: None,
+        import_key: None,
         content,
         filed_at: now.clone(),
         updated_at: now,
@@ -268,4 +270,189 @@ pub async fn save_calendar_entry(
 
 pub async fn calendar(db: &Db) -> Result<Vec<CalendarEntry>, ApiError> {
     Ok(store::calendar(db.pool()).await?)
+}
+
+// ---------- compliance ----------
+
+/// Findings as the asker may see them: regulators in full, everyone else
+/// without the evidence.
+pub fn visible(mut findings: Vec<Finding>, asker: Option<&Principal>) -> Vec<Finding> {
+    if !asker.is_some_and(|p| p.has_role(&Role::REGULATOR)) {
+        for finding in &mut findings {
+            finding.evidence.clear();
+        }
+    }
+    findings
+}
+
+async fn election_of(db: &Db, content: &AdContent) -> Result<Option<CalendarEntry>, ApiError> {
+    Ok(match &content.election {
+        Some(id) => store::calendar_entry(db.pool(), id).await?.map(|(e, _)| e),
+        None => None,
+    })
+}
+
+/// An ad's findings, evaluated now against the calendar.
+pub async fn ad_findings(db: &Db, id: &str) -> Result<(StoredAd, Vec<Finding>), ApiError> {
+    let ad = store::ad(db.pool(), id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("no such ad".into()))?;
+    let election = election_of(db, &ad.content).await?;
+    let findings = compliance::check_ad(&ad.content, election.as_ref(), &ad.filed_at);
+    Ok((ad, findings))
+}
+
+/// Sets the spending limit of a sponsor in an election (regulators).
+pub async fn save_limit(
+    db: &Db,
+    principal: &Principal,
+    limit: SpendingLimit,
+) -> Result<SpendingLimit, ApiError> {
+    needs(principal, &Role::REGULATOR)?;
+    let mut errors = Vec::new();
+    let minor = super::domain::money::parse_minor(&limit.amount, &limit.currency)
+        .map_err(|e| errors.push(FieldError::new("amount", e.to_string())))
+        .ok();
+    if limit.sponsor.trim().is_empty() {
+        errors.push(FieldError::new("sponsor", "the sponsor's name is required"));
+    }
+    if limit.legal_basis.trim().is_empty() {
+        errors.push(FieldError::new(
+            "legal_basis",
+            "name the provision that sets the limit",
+        ));
+    }
+    if store::calendar_entry(db.pool(), &limit.election)
+        .await?
+        .is_none()
+    {
+        errors.push(FieldError::new("election", "not in the elections calendar"));
+    }
+    let Some(minor) = minor.filter(|_| errors.is_empty()) else {
+        return Err(ApiError::invalid(errors));
+    };
+    let mut limit = limit;
+    limit.amount = super::domain::money::format_minor(minor, &limit.currency);
+    let mut tx = db.write().await?;
+    let version = store::limits(tx.conn(), Some(&limit.election))
+        .await?
+        .into_iter()
+        .find(|(l, _, _)| l.sponsor == limit.sponsor)
+        .map_or(1, |(_, _, v)| v + 1);
+    store::save_limit(
+        &mut tx,
+        &limit,
+        minor,
+        version,
+        &Timestamp::now().to_string(),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            actor: &principal.actor(),
+            action: "ads.limit_saved",
+            subject: &format!("{}/{}", limit.election, limit.sponsor),
+            outcome: Outcome::Success,
+            details: json!({"amount": limit.amount, "currency": limit.currency, "version": version}),
+            ip: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(limit)
+}
+
+pub async fn limits(db: &Db, election: Option<&str>) -> Result<Vec<SpendingLimit>, ApiError> {
+    Ok(store::limits(db.pool(), election)
+        .await?
+        .into_iter()
+        .map(|(l, _, _)| l)
+        .collect())
+}
+
+/// One sponsor's spending in an election against its limit.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SpendingLine {
+    pub spend: SponsorSpend,
+    pub limit: Option<SpendingLimit>,
+    pub finding: Option<Finding>,
+}
+
+/// Every sponsor's spending in an election, with its limit and the M.601
+/// finding where the sums reach past it.
+pub async fn election_spending(db: &Db, election: &str) -> Result<Vec<SpendingLine>, ApiError> {
+    if store::calendar_entry(db.pool(), election).await?.is_none() {
+        return Err(ApiError::NotFound(
+            "no such election in the calendar".into(),
+        ));
+    }
+    let limits = store::limits(db.pool(), Some(election)).await?;
+    Ok(store::sponsor_spend(db.pool(), election)
+        .await?
+        .into_iter()
+        .map(|spend| {
+            let limit = limits.iter().find(|(l, _, _)| l.sponsor == spend.sponsor);
+            let finding = limit
+                .and_then(|(l, minor, _)| compliance::check_spend(&spend, *minor, &l.currency));
+            SpendingLine {
+                limit: limit.map(|(l, _, _)| l.clone()),
+                finding,
+                spend,
+            }
+        })
+        .collect())
+}
+
+/// The findings of one ad, for an election's list.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AdFindings {
+    #[schema(value_type = String)]
+    pub ad: crate::core::ids::AdId,
+    pub title: String,
+    pub sponsor: String,
+    pub findings: Vec<Finding>,
+}
+
+/// Every ad of an election with findings, and every spending finding.
+pub async fn election_findings(
+    db: &Db,
+    election: &str,
+) -> Result<(Vec<AdFindings>, Vec<Finding>), ApiError> {
+    let Some((entry, _)) = store::calendar_entry(db.pool(), election).await? else {
+        return Err(ApiError::NotFound(
+            "no such election in the calendar".into(),
+        ));
+    };
+    let mut query = AdQuery {
+        election: Some(election.to_string()),
+        ..AdQuery::default()
+    };
+    let mut ads = Vec::new();
+    loop {
+        let page = store::search(db.pool(), &query, 1_000).await?;
+        for ad in &page {
+            let findings = compliance::check_ad(&ad.content, Some(&entry), &ad.filed_at);
+            if !findings.is_empty() {
+                ads.push(AdFindings {
+                    ad: ad.id.clone(),
+                    title: ad.content.title.clone(),
+                    sponsor: ad.content.sponsor.name.clone(),
+                    findings,
+                });
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() == 1_000 => {
+                query.after = Some((last.filed_at.clone(), last.id.to_string()))
+            }
+            _ => break,
+        }
+    }
+    let spending = election_spending(db, election)
+        .await?
+        .into_iter()
+        .filter_map(|line| line.finding)
+        .collect();
+    Ok((ads, spending))
 }

@@ -19,7 +19,8 @@ fn optional(text: Option<&str>) -> Value {
 
 // ---------- the calendar ----------
 
-const CALENDAR_COLUMNS: &str = "id, version, name, kind, date, country, region, updated_at";
+const CALENDAR_COLUMNS: &str =
+    "id, version, name, kind, date, country, region, voting_age, updated_at";
 
 pub async fn save_calendar_entry(
     tx: &mut WriteTx,
@@ -37,6 +38,7 @@ pub async fn save_calendar_entry(
             Value::from(entry.date.clone()),
             Value::from(entry.country.clone()),
             optional(entry.region.as_deref()),
+            Value::Integer(i64::from(entry.voting_age)),
             Value::from(updated_at.to_string()),
         ],
     );
@@ -52,6 +54,8 @@ fn calendar_from_row(row: &AnyRow) -> Result<(CalendarEntry, u64), sqlx::Error> 
             date: row.try_get("date")?,
             country: row.try_get("country")?,
             region: row.try_get("region")?,
+            voting_age: u32::try_from(row.try_get::<i64, _>("voting_age")?)
+                .map_err(|e| corrupt("voting age", e))?,
         },
         row_version(row)?,
     ))
@@ -97,6 +101,10 @@ pub struct StoredAd {
     pub status: AdStatus,
     /// Why it was withdrawn or removed.
     pub status_reason: Option<String>,
+    /// `source:external id` of an imported ad, so that importing the same
+    /// file again changes nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub import_key: Option<String>,
     #[schema(value_type = Object)]
     pub content: AdContent,
     pub filed_at: String,
@@ -132,6 +140,7 @@ impl StoredAd {
                 Value::from(content.publisher.name.clone()),
                 optional(content.payer.as_ref().map(|p| p.name.as_str())),
                 optional(content.election.as_deref()),
+                optional(self.import_key.as_deref()),
                 Value::from(spaced(content.countries.iter().cloned())),
                 Value::from(content.creative.language.clone()),
                 Value::from(content.period_start.clone()),
@@ -153,8 +162,7 @@ impl StoredAd {
     }
 }
 
-const AD_COLUMNS: &str =
-    "id, version, organisation_id, status, status_reason, content, filed_at, updated_at";
+const AD_COLUMNS: &str = "id, version, organisation_id, status, status_reason, import_key, content, filed_at, updated_at";
 
 fn ad_from_row(row: &AnyRow) -> Result<StoredAd, sqlx::Error> {
     let status: String = row.try_get("status")?;
@@ -165,6 +173,7 @@ fn ad_from_row(row: &AnyRow) -> Result<StoredAd, sqlx::Error> {
         organisation: OrganisationId::from_stored(row.try_get("organisation_id")?),
         status: AdStatus::parse(&status).ok_or_else(|| corrupt("stored ad status", &status))?,
         status_reason: row.try_get("status_reason")?,
+        import_key: row.try_get("import_key")?,
         content: serde_json::from_str(&content).map_err(|e| corrupt("stored ad content", e))?,
         filed_at: row.try_get("filed_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -393,4 +402,154 @@ pub async fn search<'e, E: Executor<'e, Database = Any>>(
         .iter()
         .map(ad_from_row)
         .collect()
+}
+
+// ---------- spending limits and totals ----------
+
+/// A spending limit of a sponsor (or party) in an election.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpendingLimit {
+    pub election: String,
+    /// The sponsor's name exactly as filed.
+    pub sponsor: String,
+    #[schema(value_type = String)]
+    pub currency: super::domain::Currency,
+    /// A decimal amount, e.g. `"50000.00"`.
+    pub amount: String,
+    /// The national provision that sets it.
+    pub legal_basis: String,
+}
+
+pub async fn save_limit(
+    tx: &mut WriteTx,
+    limit: &SpendingLimit,
+    amount_minor: i64,
+    version: u64,
+    updated_at: &str,
+) -> Result<LeafIndex, LedgerError> {
+    // Leaf ids are printable ASCII without spaces: the sponsor by digest.
+    let sponsor = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        limit.sponsor.as_bytes(),
+    ));
+    let record = Record::new(
+        &kinds::ADS_LIMIT,
+        format!("{}/{}", limit.election, &sponsor[..32]),
+        version,
+        vec![
+            Value::from(limit.election.clone()),
+            Value::from(limit.sponsor.clone()),
+            Value::from(limit.currency.to_string()),
+            Value::Integer(amount_minor),
+            Value::from(limit.legal_basis.clone()),
+            Value::from(updated_at.to_string()),
+        ],
+    );
+    save_record(tx, &record).await
+}
+
+/// The limits of an election (or all), with each one's version.
+pub async fn limits<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    election: Option<&str>,
+) -> Result<Vec<(SpendingLimit, i64, u64)>, sqlx::Error> {
+    let columns = "id, version, election_id, sponsor_name, currency, amount_minor, legal_basis";
+    let rows = match election {
+        Some(election) => {
+            sqlx::query(AssertSqlSafe(select(
+                columns,
+                "ads_limits",
+                "WHERE election_id = $1 ORDER BY sponsor_name",
+            )))
+            .bind(election.to_string())
+            .fetch_all(executor)
+            .await?
+        }
+        None => {
+            sqlx::query(AssertSqlSafe(select(
+                columns,
+                "ads_limits",
+                "ORDER BY election_id, sponsor_name",
+            )))
+            .fetch_all(executor)
+            .await?
+        }
+    };
+    rows.iter()
+        .map(|row| {
+            let currency: String = row.try_get("currency")?;
+            let currency = super::domain::Currency::parse(&currency)
+                .ok_or_else(|| corrupt("limit currency", &currency))?;
+            let minor: i64 = row.try_get("amount_minor")?;
+            Ok((
+                SpendingLimit {
+                    election: row.try_get("election_id")?,
+                    sponsor: row.try_get("sponsor_name")?,
+                    amount: super::domain::money::format_minor(minor, &currency),
+                    currency,
+                    legal_basis: row.try_get("legal_basis")?,
+                },
+                minor,
+                row_version(row)?,
+            ))
+        })
+        .collect()
+}
+
+/// Every sponsor's spending in an election per currency: sums of the lower
+/// and upper bounds over all its ads (withdrawn and removed ones ran too).
+pub async fn sponsor_spend<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    election: &str,
+) -> Result<Vec<super::domain::compliance::SponsorSpend>, sqlx::Error> {
+    sqlx::query(
+        "SELECT sponsor_name, spend_currency, CAST(COUNT(*) AS BIGINT) AS ads, \
+         CAST(SUM(spend_lower) AS BIGINT) AS lower_sum, \
+         CAST(SUM(CASE WHEN spend_upper IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS open_ended, \
+         CAST(SUM(spend_upper) AS BIGINT) AS upper_sum \
+         FROM ads_ads WHERE election_id = $1 AND spend_currency IS NOT NULL \
+         GROUP BY sponsor_name, spend_currency ORDER BY sponsor_name, spend_currency",
+    )
+    .bind(election.to_string())
+    .fetch_all(executor)
+    .await?
+    .iter()
+    .map(|row| {
+        let currency: String = row.try_get("spend_currency")?;
+        let currency = super::domain::Currency::parse(&currency)
+            .ok_or_else(|| corrupt("spend currency", &currency))?;
+        let lower: i64 = row.try_get("lower_sum")?;
+        let open_ended: i64 = row.try_get("open_ended")?;
+        let upper: Option<i64> = if open_ended > 0 {
+            None
+        } else {
+            row.try_get("upper_sum")?
+        };
+        let ads: i64 = row.try_get("ads")?;
+        Ok(super::domain::compliance::SponsorSpend {
+            sponsor: row.try_get("sponsor_name")?,
+            lower: super::domain::money::format_minor(lower, &currency),
+            upper: upper.map(|u| super::domain::money::format_minor(u, &currency)),
+            currency,
+            ads: u64::try_from(ads).unwrap_or(0),
+            lower_minor: lower,
+            upper_minor: upper,
+        })
+    })
+    .collect()
+}
+
+/// An imported ad by its `source:external id`.
+pub async fn ad_by_import_key<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    key: &str,
+) -> Result<Option<StoredAd>, sqlx::Error> {
+    let sql = select(AD_COLUMNS, "ads_ads", "WHERE import_key = $1");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(key.to_string())
+        .fetch_optional(executor)
+        .await?
+        .as_ref()
+        .map(ad_from_row)
+        .transpose()
 }

@@ -107,6 +107,26 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
+/// Whoever asks a public endpoint: signed in or not. Credentials that are
+/// given but wrong are refused, never read as anonymous.
+pub struct Visitor(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if credentials(parts)?.is_none() && parts.extensions.get::<Principal>().is_none() {
+            return Ok(Visitor(None));
+        }
+        Ok(Visitor(Some(
+            Principal::from_request_parts(parts, state).await?,
+        )))
+    }
+}
+
 /// A principal holding the administrator role.
 pub struct Administrator(pub Principal);
 

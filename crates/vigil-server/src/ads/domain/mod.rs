@@ -2,6 +2,7 @@
 //! transparency notice, exact money, the states of an ad and the elections
 //! calendar. No I/O.
 pub mod ad;
+pub mod compliance;
 pub mod money;
 
 pub use ad::{AdContent, Entity, SponsorDeclaration};
@@ -106,6 +107,14 @@ pub struct CalendarEntry {
     pub country: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// The voting age (Art. 18(2) forbids targeting people a year or more
+    /// below it); 18 unless given.
+    #[serde(default = "default_voting_age")]
+    pub voting_age: u32,
+}
+
+fn default_voting_age() -> u32 {
+    18
 }
 
 impl CalendarEntry {
@@ -134,6 +143,12 @@ impl CalendarEntry {
             || self.date.len() != 10
         {
             errors.push(FieldError::new("date", "a date YYYY-MM-DD"));
+        }
+        if !(14..=21).contains(&self.voting_age) {
+            errors.push(FieldError::new(
+                "voting_age",
+                "a voting age between 14 and 21",
+            ));
         }
         if !(self.country.len() == 2 && self.country.bytes().all(|b| b.is_ascii_uppercase())) {
             errors.push(FieldError::new(

@@ -241,6 +241,7 @@ pub static ALL: &[&RecordKind] = &[
     &RESULTS_STATION_STATE,
     &RESULTS_STATION_RESULT,
     &ADS_ELECTION,
+    &ADS_LIMIT,
     &AD,
     &AD_VERSION,
 ];
@@ -326,6 +327,24 @@ pub static ADS_ELECTION: RecordKind = RecordKind {
         text("date"),
         text("country"),
         text("region"),
+        integer("voting_age"),
+        text("updated_at"),
+    ],
+    personal: &[],
+};
+
+/// A spending limit of a sponsor (or party) in an election (id: the election
+/// and the first 32 hex digits of the SHA-256 of the sponsor's name).
+pub static ADS_LIMIT: RecordKind = RecordKind {
+    kind: "ads_limit",
+    table: "ads_limits",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("election_id"),
+        text("sponsor_name"),
+        text("currency"),
+        integer("amount_minor"),
+        text("legal_basis"),
         text("updated_at"),
     ],
     personal: &[],
@@ -346,6 +365,7 @@ pub static AD: RecordKind = RecordKind {
         text("publisher_name"),
         text("payer_name"),
         text("election_id"),
+        text("import_key"),
         text("countries"),
         text("language"),
         text("period_start"),
