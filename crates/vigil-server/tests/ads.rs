@@ -458,6 +458,65 @@ async fn story(backend: Backend) {
     assert_eq!(findings["summary"][0]["definite"], 6);
     assert_eq!(findings["ads"].as_array().unwrap().len(), 6);
 
+    // Imports: the Meta Ad Library's JSON, bad records named, the same file
+    // again changes nothing, a changed record is a new version, and the
+    // access token in the snapshot link is never stored.
+    let meta = include_bytes!("fixtures/ads/meta-ads-archive.json").to_vec();
+    let import = |body: Vec<u8>, who: &str| {
+        app.request(
+            "POST",
+            "/api/ads/import?format=meta&country=EE&election=ee-ep-2029",
+        )
+        .basic(who, PASSWORD)
+        .raw("application/json", body)
+    };
+    assert_eq!(import(meta.clone(), &reader).send().await.status, 403);
+    let report = import(meta.clone(), &filer).send().await.json();
+    assert_eq!(
+        (report["added"].as_u64(), report["unchanged"].as_u64()),
+        (Some(2), Some(0)),
+        "{report}"
+    );
+    assert_eq!(
+        report["rejected"],
+        json!([{"line": 3, "message": "no ad_delivery_start_time"}])
+    );
+    let again = import(meta.clone(), &filer).send().await.json();
+    assert_eq!(
+        (again["added"].as_u64(), again["unchanged"].as_u64()),
+        (Some(0), Some(2)),
+        "{again}"
+    );
+    let changed = String::from_utf8(meta)
+        .unwrap()
+        .replace("\"upper_bound\": \"199\"", "\"upper_bound\": \"299\"");
+    let updated = import(changed.into_bytes(), &filer).send().await.json();
+    assert_eq!(updated["updated"], 1, "{updated}");
+    let imported = app
+        .request("GET", "/api/ads/export.jsonl?q=puhtad")
+        .send()
+        .await
+        .text();
+    assert!(
+        !imported.contains("EAAsecret") && imported.contains("render_ad/?id=900000000000001"),
+        "{imported}"
+    );
+    let line: Value = serde_json::from_str(imported.lines().next().unwrap()).unwrap();
+    let history = app
+        .request("GET", &format!("/api/ads/{}", line["id"].as_str().unwrap()))
+        .send()
+        .await
+        .json();
+    let changes: Vec<&str> = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(changes, ["imported", "imported"]);
+    let broken = import(b"{\"data\": [".to_vec(), &filer).send().await;
+    assert_eq!(fields_of(&broken), ["file"]);
+
     // Every version went through the log.
     let verifier = vigil_tlog::LogVerifier::parse(&app.ledger.verifier_key()).unwrap();
     app.ledger.checkpoint().await.unwrap();

@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod admin;
+mod ads;
 mod bench;
 mod bench_results;
 mod bench_stream;
@@ -44,6 +45,8 @@ enum Command {
     Detect(detect::DetectArgs),
     /// Define elections and verify published results (see docs/results.md)
     Results(results::ResultsArgs),
+    /// Import political ads into the repository (see docs/ads.md)
+    Ads(ads::AdsArgs),
 }
 
 /// Where the store is: shared by every command that opens it. Flags win over
@@ -214,6 +217,7 @@ fn main() -> ExitCode {
             // CPU-bound work on rayon's threads; the runtime just waits.
             Command::Detect(args) => detect::run(args),
             Command::Results(args) => results::run(args).await,
+            Command::Ads(args) => ads::run(args).await,
         }
     });
     match result {

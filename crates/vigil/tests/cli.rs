@@ -430,3 +430,94 @@ fn an_election_is_imported_from_eml() {
     assert!(verified.status.success(), "{}", text(&verified));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `vigil ads import`: good rows stored, bad ones named with their line
+/// (exit 1); the same file again changes nothing.
+#[test]
+fn ads_are_imported_from_the_google_bundle() {
+    let dir = temp_dir();
+    let data = dir.join("data");
+    let data = data.to_str().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../vigil-server/tests/fixtures/ads/google-creative-stats.csv");
+    let file = file.to_str().unwrap();
+    let org = vigil(&[
+        "admin",
+        "--data-dir",
+        data,
+        "org",
+        "create",
+        "--name",
+        "Regulator",
+        "--kind",
+        "regulator",
+        "--country",
+        "PT",
+    ]);
+    assert!(org.status.success(), "{}", text(&org));
+    let user = vigil(&[
+        "admin",
+        "--data-dir",
+        data,
+        "user",
+        "create",
+        "--org",
+        "Regulator",
+        "--username",
+        "erc",
+        "--role",
+        "regulator",
+    ]);
+    assert!(user.status.success(), "{}", text(&user));
+    let import = || {
+        vigil(&[
+            "ads",
+            "--data-dir",
+            data,
+            "import",
+            file,
+            "--format",
+            "google",
+            "--user",
+            "erc",
+            "--country",
+            "PT",
+            "--language",
+            "pt",
+        ])
+    };
+    let first = import();
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first));
+    assert!(
+        text(&first).contains("2 added, 0 updated, 0 unchanged, 1 refused"),
+        "{}",
+        text(&first)
+    );
+    assert!(
+        text(&first).contains("google-creative-stats.csv:4: Date_Range_Start is not a date"),
+        "{}",
+        text(&first)
+    );
+    let again = import();
+    assert!(
+        text(&again).contains("0 added, 0 updated, 2 unchanged, 1 refused"),
+        "{}",
+        text(&again)
+    );
+    let wrong = vigil(&[
+        "ads",
+        "--data-dir",
+        data,
+        "import",
+        file,
+        "--format",
+        "tiktok",
+        "--user",
+        "erc",
+    ]);
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(text(&wrong).contains("--format: meta, google or jsonl"));
+    let verified = vigil(&["log", "verify", "--data-dir", data]);
+    assert!(verified.status.success(), "{}", text(&verified));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

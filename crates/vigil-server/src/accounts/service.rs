@@ -698,6 +698,23 @@ pub async fn logout(db: &Db, principal: &Principal, session_secret: &str) -> Res
 /// Resolves the credentials of a request. Successful token and Basic
 /// authentications are not audited one by one (machine clients make many
 /// requests); every failure is.
+/// The principal of an account, for work done on the server's machine
+/// (the command line, the demo): no credentials are checked.
+pub async fn principal_of(db: &Db, username: &str) -> Result<Principal, ApiError> {
+    let user = store::user_by_username(db.pool(), username)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no user {username}")))?
+        .user;
+    let organisation = store::organisation(db.pool(), user.organisation_id.as_str())
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("the organisation of {username}")))?;
+    Ok(Principal {
+        user,
+        organisation,
+        method: AuthMethod::Password,
+    })
+}
+
 pub async fn authenticate(
     db: &Db,
     credentials: Credentials,

@@ -34,6 +34,55 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(election_spending))
         .routes(routes!(election_findings))
         .routes(routes!(limits, save_limit))
+        .routes(routes!(import_ads))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportParams {
+    /// `meta` (Ad Library API JSON), `google` (creative-stats CSV) or `jsonl`.
+    format: String,
+    /// Country of dissemination for rows that give none.
+    country: Option<String>,
+    /// Language for rows that give none (Google gives none).
+    language: Option<String>,
+    /// Which `Spend_Range_*` columns to read (Google; default EUR).
+    currency: Option<String>,
+    /// Links every ad to this election of the calendar.
+    election: Option<String>,
+}
+
+/// Imports ads from another archive (filers and regulators). Bad rows are
+/// reported with their line and the good ones kept; importing the same
+/// file again changes nothing.
+#[utoipa::path(post, path = "/api/ads/import", tag = "ads", params(ImportParams),
+    request_body(content = String, content_type = "application/octet-stream"),
+    responses((status = 200, body = super::service::ImportReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn import_ads(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(params): Query<ImportParams>,
+    body: axum::body::Bytes,
+) -> Result<Json<super::service::ImportReport>, ApiError> {
+    let format = super::import::Format::parse(&params.format).ok_or_else(|| {
+        ApiError::invalid(vec![FieldError::new("format", "meta, google or jsonl")])
+    })?;
+    let options = super::import::ImportOptions {
+        country: params.country,
+        language: params.language,
+        currency: params.currency,
+        election: params.election,
+        today: crate::core::time::Timestamp::now()
+            .to_string()
+            .chars()
+            .take(10)
+            .collect(),
+    };
+    let rows = super::import::read(format, &body, &options)
+        .map_err(|message| ApiError::invalid(vec![FieldError::new("file", message)]))?;
+    Ok(Json(
+        service::import(&state.db, &principal, rows, &|_| {}).await?,
+    ))
 }
 
 /// The filters of a search or a bulk download.

@@ -5,5 +5,6 @@
 //! search and bulk download.
 pub mod api;
 pub mod domain;
+pub mod import;
 pub mod service;
 pub mod store;

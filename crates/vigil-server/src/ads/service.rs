@@ -456,3 +456,114 @@ pub async fn election_findings(
         .collect();
     Ok((ads, spending))
 }
+
+// ---------- imports ----------
+
+/// What an import did.
+#[derive(Clone, Debug, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportReport {
+    pub added: u64,
+    /// Rows whose ad changed since the last import: a new version each.
+    pub updated: u64,
+    /// Rows identical to what is stored (importing a file again changes
+    /// nothing), or of ads no longer active.
+    pub unchanged: u64,
+    /// Rows refused, with their line and why; the others are kept.
+    pub rejected: Vec<super::import::RowError>,
+}
+
+/// Rows stored per transaction.
+const IMPORT_BATCH: usize = 500;
+
+/// Stores imported rows for the principal's organisation (filers and
+/// regulators), a batch per transaction; `progress` hears of each batch.
+pub async fn import(
+    db: &Db,
+    principal: &Principal,
+    rows: Vec<super::import::ImportRow>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ImportReport, ApiError> {
+    if !principal.has_role(&Role::FILER) && !principal.has_role(&Role::REGULATOR) {
+        return Err(ApiError::Forbidden(
+            "importing needs the filer or regulator role".into(),
+        ));
+    }
+    let calendar: Vec<String> = store::calendar(db.pool())
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let mut report = ImportReport::default();
+    let mut accepted = Vec::new();
+    for row in rows {
+        match row {
+            Err(e) => report.rejected.push(e),
+            Ok(mut ad) => {
+                let mut errors = ad.content.check().err().unwrap_or_default();
+                if let Some(election) = &ad.content.election
+                    && !calendar.contains(election)
+                {
+                    errors.push(FieldError::new(
+                        "election",
+                        format!("{election:?} is not in the calendar"),
+                    ));
+                }
+                if errors.is_empty() {
+                    accepted.push(ad);
+                } else {
+                    report.rejected.push(super::import::RowError {
+                        line: ad.line,
+                        message: errors
+                            .iter()
+                            .map(|e| format!("{}: {}", e.field, e.message))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    });
+                }
+            }
+        }
+    }
+    let actor = principal.user.id.to_string();
+    for batch in accepted.chunks(IMPORT_BATCH) {
+        let now = Timestamp::now().to_string();
+        let mut tx = db.write().await?;
+        for row in batch {
+            match store::ad_by_import_key(tx.conn(), &row.key).await? {
+                None => {
+                    let ad = StoredAd {
+                        id: AdId::generate(),
+                        version: 1,
+                        organisation: principal.organisation.id.clone(),
+                        status: AdStatus::Active,
+                        status_reason: None,
+                        import_key: Some(row.key.clone()),
+                        content: row.content.clone(),
+                        filed_at: now.clone(),
+                        updated_at: now.clone(),
+                    };
+                    store::save_ad(&mut tx, &ad).await?;
+                    store::append_version(&mut tx, &ad, Change::Imported, None, &actor).await?;
+                    report.added += 1;
+                }
+                Some(existing)
+                    if existing.content == row.content || existing.status != AdStatus::Active =>
+                {
+                    report.unchanged += 1;
+                }
+                Some(mut existing) => {
+                    existing.content = row.content.clone();
+                    existing.version += 1;
+                    existing.updated_at = now.clone();
+                    store::save_ad(&mut tx, &existing).await?;
+                    store::append_version(&mut tx, &existing, Change::Imported, None, &actor)
+                        .await?;
+                    report.updated += 1;
+                }
+            }
+        }
+        tx.commit().await?;
+        progress(batch.len() as u64);
+    }
+    report.rejected.sort_by_key(|e| e.line);
+    Ok(report)
+}

@@ -1,6 +1,6 @@
 //! Demonstration data for `vigil serve --demo`: organisations of every kind
 //! a Rapid Alert System joins, with users whose logins are printed at start.
-use crate::accounts::service::{self, AuthMethod, NewOrganisation, NewUser, Principal};
+use crate::accounts::service::{self, NewOrganisation, NewUser, Principal};
 use crate::accounts::store;
 use crate::alerts::service::{self as alerts, NewCollection};
 use crate::core::audit::Actor;
@@ -160,19 +160,9 @@ async fn organisation_id(
         .ok_or_else(|| ApiError::NotFound(format!("demo organisation {name}")))
 }
 
+/// The principal of a demo login.
 pub async fn principal(db: &Db, username: &str) -> Result<Principal, ApiError> {
-    let user = store::user_by_username(db.pool(), username)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("demo user {username}")))?
-        .user;
-    let organisation = store::organisation(db.pool(), user.organisation_id.as_str())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("organisation of {username}")))?;
-    Ok(Principal {
-        user,
-        organisation,
-        method: AuthMethod::Password,
-    })
+    crate::accounts::service::principal_of(db, username).await
 }
 
 /// The two trust communities of the demo, their collections and grants, and
