@@ -27,6 +27,12 @@ pub fn home(origin: &str, verifier_key: &str, log_size: u64) -> String {
 <main>
 <h1>Vigil</h1>
 <p>An open election-integrity platform. Everything stored here goes through a transparency log that anyone can verify.</p>
+<h2>Public records</h2>
+<ul>
+<li><a href="/results">Election results</a>: every polling station's figures, the seats, and how to check them against the log</li>
+<li><a href="/ads">Political ads</a>: who sponsored and paid for each ad, how much, whom it targeted; downloads and compliance checks</li>
+<li><a href="/login">Sign in</a> (contact points, analysts, typists, coordinators, filers, regulators)</li>
+</ul>
 <h2>Transparency log</h2>
 <dl>
 <dt>Origin</dt><dd><code>{origin}</code></dd>

@@ -170,6 +170,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "  vigil results verify vila-demo-2029 --url http://{address}   (re-add, recompute the seats, check every figure against the log)"
         );
         println!(
+            "  Political ads: http://{address}/ads and http://{address}/ads/elections/vila-demo-2029 (spending against limits, findings; docs/ads.md)"
+        );
+        println!(
             "  (Detection: the report \"Coordinated behaviour: …\" in ee2029-fimi was pushed by `vigil detect`; docs/detection.md)"
         );
     }

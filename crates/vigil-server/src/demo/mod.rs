@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use vigil_stix::{Tlp, TlpProfile};
 
 /// The password of every demo account (printed at start; demo only).
+mod ads;
 mod results;
 
 pub const DEMO_PASSWORD: &str = "vigil-demo-2026";
@@ -62,6 +63,11 @@ const ORGANISATIONS: &[DemoOrganisation] = &[
         kind: "regulator",
         country: "PT",
     },
+    DemoOrganisation {
+        name: "Jornal da Vila",
+        kind: "publisher_or_sponsor",
+        country: "PT",
+    },
 ];
 
 pub const LOGINS: &[DemoLogin] = &[
@@ -110,6 +116,16 @@ pub const LOGINS: &[DemoLogin] = &[
         organisation: "Civic Election Observers",
         roles: "reader",
     },
+    DemoLogin {
+        username: "pt.regulator",
+        organisation: "Audiovisual Media Regulator",
+        roles: "regulator",
+    },
+    DemoLogin {
+        username: "jornal.filer",
+        organisation: "Jornal da Vila",
+        roles: "filer",
+    },
 ];
 
 /// Seeds the demo data unless the store already has users. Returns whether it did.
@@ -147,6 +163,7 @@ pub async fn seed(db: &Db) -> Result<bool, ApiError> {
     }
     seed_rapid_alert_system(db).await?;
     results::seed(db).await?;
+    ads::seed(db).await?;
     Ok(true)
 }
 

@@ -3,6 +3,7 @@
 //! (`static/`), over the same services as the JSON API. Pages read the
 //! session cookie only; every form carries a CSRF token bound to a cookie
 //! (on top of the Fetch-metadata check every route has).
+mod ads;
 mod alerts;
 mod chart;
 pub mod compose;
@@ -46,6 +47,9 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/alerts/{id}/release",
             get(alerts::release_page).post(alerts::release),
         )
+        .route("/ads", get(ads::search))
+        .route("/ads/{id}", get(ads::detail))
+        .route("/ads/elections/{id}", get(ads::election))
         .route("/results", get(results::index))
         .route("/results/{id}", get(results::election))
         .route("/results/{id}/districts/{district}", get(results::district))

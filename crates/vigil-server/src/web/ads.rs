@@ -1,0 +1,449 @@
+//! Public pages of the political-ad repository (no sign-in): search with
+//! filters and downloads, an ad with its transparency notice, findings and
+//! every version, and an election's spending per sponsor against the
+//! configured limits. Over the same use cases as the JSON API.
+use super::chart::horizontal_bars;
+use super::*;
+use crate::ads::domain::compliance::Finding;
+use crate::ads::domain::money::format_minor;
+use crate::ads::domain::{AdContent, CalendarEntry};
+use crate::ads::service;
+use crate::ads::store::{AdQuery, AdVersion, StoredAd};
+use axum::extract::{Path, Query};
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SearchForm {
+    q: String,
+    election: String,
+    country: String,
+    status: String,
+    cursor: String,
+}
+
+pub struct AdLine {
+    id: String,
+    title: String,
+    sponsor: String,
+    publisher: String,
+    period: String,
+    spend: String,
+    status: &'static str,
+}
+
+/// The spend in words: exact, a range, or nothing.
+fn spend_text(content: &AdContent) -> String {
+    if let Some(spend) = &content.spend {
+        return format!("{} {}", spend.amount, spend.currency);
+    }
+    match &content.spend_range {
+        Some(range) => format!(
+            "{}–{} {}",
+            format_minor(range.lower_minor, &range.currency),
+            range
+                .upper_minor
+                .map_or_else(|| "…".into(), |u| format_minor(u, &range.currency)),
+            range.currency
+        ),
+        None => "not given".into(),
+    }
+}
+
+fn line(ad: &StoredAd) -> AdLine {
+    AdLine {
+        id: ad.id.to_string(),
+        title: ad.content.title.clone(),
+        sponsor: ad.content.sponsor.name.clone(),
+        publisher: ad.content.publisher.name.clone(),
+        period: format!("{} – {}", ad.content.period_start, ad.content.period_end),
+        spend: spend_text(&ad.content),
+        status: ad.status.as_str(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ads_search.html")]
+struct SearchPage {
+    chrome: Chrome,
+    form: SearchForm,
+    calendar: Vec<CalendarEntry>,
+    ads: Vec<AdLine>,
+    next: Option<String>,
+    /// The filters as a query string, for the downloads and the next page.
+    filters: String,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    csrf: FormToken,
+    Query(form): Query<SearchForm>,
+) -> PageResult {
+    let some = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+    let query = AdQuery {
+        words: form
+            .q
+            .split_whitespace()
+            .take(10)
+            .map(str::to_string)
+            .collect(),
+        election: some(&form.election),
+        country: some(&form.country).map(|c| c.to_uppercase()),
+        status: crate::ads::domain::AdStatus::parse(form.status.trim()),
+        after: some(&form.cursor).and_then(|c| service::decode_cursor(&c)),
+        ..AdQuery::default()
+    };
+    let (ads, next) = service::search(&state.db, &query, 25).await?;
+    let filters = [
+        ("q", &form.q),
+        ("election", &form.election),
+        ("country", &form.country),
+        ("status", &form.status),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.trim().is_empty())
+    .map(|(k, v)| format!("{k}={}", url_encode(v.trim())))
+    .collect::<Vec<_>>()
+    .join("&");
+    Ok(render(&SearchPage {
+        chrome: Chrome::new("Political ads", &csrf, "ads"),
+        calendar: service::calendar(&state.db).await?,
+        ads: ads.iter().map(line).collect(),
+        next,
+        filters,
+        form,
+    }))
+}
+
+/// One row of the transparency notice: the item and what the ad says.
+pub struct NoticeRow {
+    item: &'static str,
+    value: String,
+}
+
+fn entity_text(entity: &crate::ads::domain::Entity) -> String {
+    let mut parts = vec![entity.name.clone()];
+    for detail in [
+        &entity.registry_id,
+        &entity.country,
+        &entity.email,
+        &entity.address,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        parts.push(detail.clone());
+    }
+    parts.join(" · ")
+}
+
+fn notice(content: &AdContent, election: Option<&CalendarEntry>) -> Vec<NoticeRow> {
+    let row = |item: &'static str, value: String| NoticeRow { item, value };
+    let optional = |entity: &Option<crate::ads::domain::Entity>| {
+        entity
+            .as_ref()
+            .map_or_else(|| "not given (the same as the sponsor)".into(), entity_text)
+    };
+    let mut rows = vec![
+        row("Sponsor", entity_text(&content.sponsor)),
+        row(
+            "Entity ultimately controlling the sponsor",
+            optional(&content.controller),
+        ),
+        row("Payer", optional(&content.payer)),
+        row("Beneficiary", optional(&content.beneficiary)),
+        row("Publisher", entity_text(&content.publisher)),
+        row(
+            "Sponsor's declaration (Art. 5(2))",
+            content.sponsor_declaration.map_or_else(
+                || "none".into(),
+                |d| {
+                    serde_json::to_value(d)
+                        .ok()
+                        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                        .unwrap_or_default()
+                },
+            ),
+        ),
+        row(
+            "Publication period",
+            format!("{} to {}", content.period_start, content.period_end),
+        ),
+        row("Amounts", spend_text(content)),
+    ];
+    if let Some(spend) = &content.spend {
+        if let Some(campaign) = &spend.campaign_amount {
+            rows.push(row(
+                "Amounts for the whole campaign",
+                format!("{campaign} {}", spend.currency),
+            ));
+        }
+        if let Some(other) = &spend.other_benefits {
+            rows.push(row("Other benefits", format!("{other} {}", spend.currency)));
+        }
+        rows.push(row(
+            "Origin of the amounts",
+            format!(
+                "{}, {}",
+                if spend.origin == crate::ads::domain::ad::FundingOrigin::Public {
+                    "public"
+                } else {
+                    "private"
+                },
+                if spend.source == crate::ads::domain::ad::FundingSource::Eu {
+                    "from within the Union"
+                } else {
+                    "from outside the Union"
+                }
+            ),
+        ));
+        rows.push(row("How the amounts were calculated", spend.method.clone()));
+    }
+    rows.push(row(
+        "Linked election or referendum",
+        election.map_or_else(
+            || content.election.clone().unwrap_or_else(|| "none".into()),
+            |e| format!("{} ({})", e.name, e.date),
+        ),
+    ));
+    if let Some(process) = &content.legislative_process {
+        rows.push(row("Linked legislative process", process.clone()));
+    }
+    let targeting = &content.targeting;
+    rows.push(row(
+        "Targeting",
+        if targeting.used {
+            let mut parts = Vec::new();
+            if !targeting.criteria_included.is_empty() {
+                parts.push(format!(
+                    "included: {}",
+                    targeting.criteria_included.join(", ")
+                ));
+            }
+            if !targeting.criteria_excluded.is_empty() {
+                parts.push(format!(
+                    "excluded: {}",
+                    targeting.criteria_excluded.join(", ")
+                ));
+            }
+            if !targeting.personal_data_categories.is_empty() {
+                parts.push(format!(
+                    "personal data: {}",
+                    targeting.personal_data_categories.join(", ")
+                ));
+            }
+            if let Some(age) = targeting.minimum_age {
+                parts.push(format!("from age {age}"));
+            }
+            if let Some(basis) = &targeting.consent_basis {
+                parts.push(format!("basis: {}", basis.replace('_', " ")));
+            }
+            parts.push(format!(
+                "AI systems: {}",
+                if targeting.ai_systems_used {
+                    "used"
+                } else {
+                    "not used"
+                }
+            ));
+            if let Some(reached) = targeting.people_reached {
+                parts.push(format!("{reached} people reached"));
+            }
+            parts.join("; ")
+        } else {
+            "not used".into()
+        },
+    ));
+    if content.previously_suspended {
+        rows.push(row(
+            "Earlier publication",
+            "suspended or discontinued for infringing the Regulation".into(),
+        ));
+    }
+    rows
+}
+
+pub struct VersionLine {
+    version: u64,
+    change: &'static str,
+    reason: String,
+    at: String,
+    title: String,
+    spend: String,
+}
+
+#[derive(Template)]
+#[template(path = "ads_detail.html")]
+struct DetailPage {
+    chrome: Chrome,
+    ad: AdLine,
+    reason: Option<String>,
+    text: String,
+    language: String,
+    notice: Vec<NoticeRow>,
+    delivery: Vec<(String, Vec<(String, String)>)>,
+    findings: Vec<Finding>,
+    versions: Vec<VersionLine>,
+    election: Option<String>,
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    csrf: FormToken,
+    Path(id): Path<String>,
+) -> PageResult {
+    let (ad, versions): (StoredAd, Vec<AdVersion>) =
+        service::ad_with_history(&state.db, &id).await?;
+    let (_, findings) = service::ad_findings(&state.db, &id).await?;
+    let election = match &ad.content.election {
+        Some(e) => crate::ads::store::calendar_entry(state.db.pool(), e)
+            .await?
+            .map(|(e, _)| e),
+        None => None,
+    };
+    let delivery = [
+        ("By age", &ad.content.delivery.by_age),
+        ("By gender", &ad.content.delivery.by_gender),
+        ("By region", &ad.content.delivery.by_region),
+    ]
+    .into_iter()
+    .filter(|(_, shares)| !shares.is_empty())
+    .map(|(title, shares)| {
+        (
+            title.to_string(),
+            shares
+                .iter()
+                .map(|s| (s.key.clone(), s.share.clone()))
+                .collect(),
+        )
+    })
+    .collect();
+    Ok(render(&DetailPage {
+        chrome: Chrome::new(ad.content.title.clone(), &csrf, "ads"),
+        reason: ad.status_reason.clone(),
+        text: ad.content.creative.text.clone(),
+        language: ad.content.creative.language.clone(),
+        notice: notice(&ad.content, election.as_ref()),
+        delivery,
+        findings: service::visible(findings, None),
+        versions: versions
+            .iter()
+            .rev()
+            .map(|v| VersionLine {
+                version: v.version,
+                change: v.change.as_str(),
+                reason: v.reason.clone().unwrap_or_default(),
+                at: v.at.clone(),
+                title: v.content.title.clone(),
+                spend: spend_text(&v.content),
+            })
+            .collect(),
+        election: ad.content.election.clone(),
+        ad: line(&ad),
+    }))
+}
+
+pub struct SpendingRow {
+    sponsor: String,
+    ads: u64,
+    spend: String,
+    limit: String,
+    status: &'static str,
+    status_class: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "ads_election.html")]
+struct ElectionPage {
+    chrome: Chrome,
+    election: CalendarEntry,
+    rows: Vec<SpendingRow>,
+    chart: String,
+    findings: Vec<(String, String, String, u64, u64)>,
+}
+
+pub async fn election(
+    State(state): State<AppState>,
+    csrf: FormToken,
+    Path(id): Path<String>,
+) -> PageResult {
+    let Some((entry, _)) = crate::ads::store::calendar_entry(state.db.pool(), &id).await? else {
+        return Err(WebError(ApiError::NotFound(
+            "no such election in the calendar".into(),
+        )));
+    };
+    let lines = service::election_spending(&state.db, &id).await?;
+    let rows: Vec<SpendingRow> = lines
+        .iter()
+        .map(|l| {
+            let (status, status_class) = match l.finding.as_ref().map(|f| f.severity) {
+                Some(crate::ads::domain::compliance::Severity::Definite) => {
+                    ("above the limit", "tlp-red")
+                }
+                Some(crate::ads::domain::compliance::Severity::Possible) => {
+                    ("may be above the limit", "tlp-amber")
+                }
+                None if l.limit.is_some() => ("within the limit", "tlp-green"),
+                None => ("no limit configured", "tlp-clear"),
+            };
+            SpendingRow {
+                sponsor: l.spend.sponsor.clone(),
+                ads: l.spend.ads,
+                spend: match &l.spend.upper {
+                    Some(upper) if *upper == l.spend.lower => {
+                        format!("{} {}", l.spend.lower, l.spend.currency)
+                    }
+                    Some(upper) => format!("{}–{} {}", l.spend.lower, upper, l.spend.currency),
+                    None => format!("at least {} {}", l.spend.lower, l.spend.currency),
+                },
+                limit: l
+                    .limit
+                    .as_ref()
+                    .map_or_else(|| "–".into(), |x| format!("{} {}", x.amount, x.currency)),
+                status,
+                status_class,
+            }
+        })
+        .collect();
+    // Whole units of the currency for the chart.
+    let chart = horizontal_bars(
+        "Spending per sponsor (lower bound)",
+        "spending-chart",
+        &lines
+            .iter()
+            .map(|l| {
+                (
+                    format!("{} ({})", l.spend.sponsor, l.spend.currency),
+                    u64::try_from(l.spend.lower_minor / 100).unwrap_or(0),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    let (ads, spending) = service::election_findings(&state.db, &id).await?;
+    let mut findings: Vec<(String, String, String, u64, u64)> = Vec::new();
+    for finding in ads.iter().flat_map(|a| &a.findings).chain(&spending) {
+        let definite =
+            u64::from(finding.severity == crate::ads::domain::compliance::Severity::Definite);
+        match findings.iter_mut().find(|f| f.0 == finding.code) {
+            Some(row) => {
+                row.3 += definite;
+                row.4 += 1 - definite;
+            }
+            None => findings.push((
+                finding.code.into(),
+                finding.title.into(),
+                finding.legal_reference.into(),
+                definite,
+                1 - definite,
+            )),
+        }
+    }
+    findings.sort();
+    Ok(render(&ElectionPage {
+        chrome: Chrome::new(entry.name.clone(), &csrf, "ads"),
+        election: entry,
+        rows,
+        chart,
+        findings,
+    }))
+}
