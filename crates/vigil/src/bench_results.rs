@@ -12,7 +12,7 @@ use vigil_server::core::audit::Actor;
 use vigil_server::core::config::ConfigLayer;
 use vigil_server::core::server::open_store;
 use vigil_server::core::time::Timestamp;
-use vigil_server::demo::principal;
+use vigil_server::demo::{Sequence, principal};
 use vigil_server::results::domain::{ListCount, StationCounts};
 use vigil_server::results::service::{self, EntryAction};
 
@@ -21,19 +21,6 @@ const DISTRICTS: usize = 20;
 const LISTS: usize = 12;
 const CANDIDATES: usize = 5;
 const PASSWORD: &str = "benchmark password 2031";
-
-/// A small deterministic generator: the same election every run.
-struct Sequence(u64);
-
-impl Sequence {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % below.max(1)
-    }
-}
 
 fn definition(stations: usize, release_at: &str) -> serde_json::Value {
     let mut sequence = Sequence(31);

@@ -510,20 +510,6 @@ fn jsonl_line(ad: &StoredAd) -> String {
 
 const CSV_HEADER: &str = "id,version,status,status_reason,title,sponsor,sponsor_country,controller,payer,beneficiary,publisher,election,countries,language,period_start,period_end,currency,spend,spend_lower,spend_upper,funding_origin,funding_source,targeting_used,text,filed_at,updated_at\r\n";
 
-fn csv_field(text: &str) -> String {
-    // A leading formula character is neutralised for spreadsheets.
-    let text = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
 /// A unit enum as the word it is written as in JSON.
 fn word(value: &impl Serialize) -> String {
     serde_json::to_value(value)
@@ -586,13 +572,29 @@ fn csv_line(ad: &StoredAd) -> String {
         ad.filed_at.clone(),
         ad.updated_at.clone(),
     ];
-    let mut line = fields
-        .iter()
-        .map(|f| csv_field(f))
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push_str("\r\n");
-    line
+    crate::core::csv::line(&fields)
+}
+
+/// A streamed download of every ad matching the filters.
+fn download(
+    state: AppState,
+    filters: &AdFilters,
+    (content_type, filename): (&'static str, &'static str),
+    header_line: Option<String>,
+    render: fn(&StoredAd) -> String,
+) -> Result<Response, ApiError> {
+    let query = filters.query()?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        export_body(state, query, header_line, render),
+    )
+        .into_response())
 }
 
 /// Every ad matching the filters as JSON Lines, streamed (public).
@@ -602,18 +604,13 @@ async fn export_jsonl(
     State(state): State<AppState>,
     Query(filters): Query<AdFilters>,
 ) -> Result<Response, ApiError> {
-    let query = filters.query()?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/x-ndjson"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"ads.jsonl\"",
-            ),
-        ],
-        export_body(state, query, None, jsonl_line),
+    download(
+        state,
+        &filters,
+        ("application/x-ndjson", "ads.jsonl"),
+        None,
+        jsonl_line,
     )
-        .into_response())
 }
 
 /// Every ad matching the filters as CSV, streamed (public).
@@ -623,16 +620,11 @@ async fn export_csv(
     State(state): State<AppState>,
     Query(filters): Query<AdFilters>,
 ) -> Result<Response, ApiError> {
-    let query = filters.query()?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"ads.csv\"",
-            ),
-        ],
-        export_body(state, query, Some(CSV_HEADER.to_string()), csv_line),
+    download(
+        state,
+        &filters,
+        ("text/csv; charset=utf-8", "ads.csv"),
+        Some(CSV_HEADER.to_string()),
+        csv_line,
     )
-        .into_response())
 }

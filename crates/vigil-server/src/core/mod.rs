@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod csv;
 pub mod db;
 pub mod error;
 pub mod ids;

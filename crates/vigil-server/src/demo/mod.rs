@@ -13,6 +13,8 @@ use vigil_stix::{Tlp, TlpProfile};
 mod ads;
 mod results;
 
+pub use results::Sequence;
+
 pub const DEMO_PASSWORD: &str = "vigil-demo-2026";
 
 pub struct DemoLogin {

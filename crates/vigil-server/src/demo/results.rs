@@ -34,11 +34,13 @@ const LISTS: &[(&str, u64, &[&str])] = &[
     ("Partido do Mar", 35, &[]),
 ];
 
-/// A small deterministic generator, so the demo is the same every time.
-struct Sequence(u64);
+/// A small deterministic generator, so the demo (and the benchmark's
+/// election) is the same every time.
+pub struct Sequence(pub u64);
 
 impl Sequence {
-    fn next(&mut self, below: u64) -> u64 {
+    /// The next number below `below`.
+    pub fn next(&mut self, below: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6_364_136_223_846_793_005)

@@ -120,12 +120,7 @@ async fn get_results(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let published = state.published.get(&state.db, &state.ledger, &id).await?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        published.json.clone(),
-    )
-        .into_response())
+    published_json(&state, &id, |p| p.json.clone()).await
 }
 
 /// An election's totals and seats, without every station's record: what a
@@ -136,10 +131,19 @@ async fn get_summary(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let published = state.published.get(&state.db, &state.ledger, &id).await?;
+    published_json(&state, &id, |p| p.summary_json.clone()).await
+}
+
+/// One of the JSON bodies of an election's published results, as built.
+async fn published_json(
+    state: &AppState,
+    id: &str,
+    body: fn(&super::cache::Published) -> Bytes,
+) -> Result<Response, ApiError> {
+    let published = state.published.get(&state.db, &state.ledger, id).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
-        published.summary_json.clone(),
+        body(&published),
     )
         .into_response())
 }

@@ -757,7 +757,7 @@ pub fn results_csv(public: &PublicResults) -> String {
             header.push(format!("list {} {}", list.number, candidate));
         }
     }
-    let mut out = csv_line(&header);
+    let mut out = crate::core::csv::line(&header);
     let by_station: HashMap<&str, &StationResultRecord> = public
         .stations
         .iter()
@@ -784,7 +784,7 @@ pub fn results_csv(public: &PublicResults) -> String {
             row.push(list.total.to_string());
             row.extend(list.candidates.iter().map(u64::to_string));
         }
-        out.push_str(&csv_line(&row));
+        out.push_str(&crate::core::csv::line(&row));
     }
     out
 }
@@ -838,26 +838,4 @@ pub fn results_eml(public: &PublicResults, document: EmlDocument) -> Option<Stri
             &issued,
         ),
     })
-}
-
-fn csv_line(fields: &[String]) -> String {
-    let mut line = fields
-        .iter()
-        .map(|f| {
-            // A leading formula character is neutralised for spreadsheets.
-            let f = if f.starts_with(['=', '+', '-', '@']) {
-                format!("'{f}")
-            } else {
-                f.clone()
-            };
-            if f.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", f.replace('"', "\"\""))
-            } else {
-                f
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",");
-    line.push_str("\r\n");
-    line
 }

@@ -115,16 +115,15 @@ pub async fn sign_in(client: &Client, base: &str, username: &str, password: &str
         .click()
         .await
         .unwrap();
-    wait_for(client, Locator::Css("h1")).await;
-    assert!(
+    // The sign-in goes through redirects (to `/`, then to the user's section).
+    eventually(&format!("{username} to land on {landing}"), || async {
         client
             .current_url()
             .await
-            .unwrap()
-            .path()
-            .starts_with(landing),
-        "{username} did not land on {landing}"
-    );
+            .is_ok_and(|url| url.path().starts_with(landing))
+    })
+    .await;
+    wait_for(client, Locator::Css("h1")).await;
 }
 
 /// Signs an analyst in; they land on the live feed.

@@ -261,22 +261,14 @@ pub fn definition_from_eml(
 
 // ---------- writing ----------
 
-/// Text escaped for XML content and attribute values.
+/// Text escaped for XML content and attribute values (as for HTML, less
+/// the control characters XML 1.0 cannot carry at all).
 fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot carry at all.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let allowed: String = text
+        .chars()
+        .filter(|c| (*c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    crate::pages::escape(&allowed)
 }
 
 fn header(out: &mut String, document: &str, transaction: &str, issued: &str) {
