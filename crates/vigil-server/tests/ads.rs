@@ -517,6 +517,162 @@ async fn story(backend: Backend) {
     let broken = import(b"{\"data\": [".to_vec(), &filer).send().await;
     assert_eq!(fields_of(&broken), ["file"]);
 
+    // Citizens' notices (Art. 15): a reasoned explanation, a name and an
+    // email; acknowledged at once with a tracking number; the identity
+    // stays in the queue of the ad's publisher and the regulators.
+    let notice = |explanation: &str| {
+        json!({"explanation": explanation, "name": "Maria Silva", "email": "maria.silva@example.org",
+               "evidence_url": "https://archive.example.org/snapshot/1"})
+    };
+    let path = format!("/api/ads/{}/notices", ids[3]);
+    let refused = app
+        .request("POST", &path)
+        .json(&json!({"explanation": "", "name": "", "email": "x"}))
+        .send()
+        .await;
+    assert_eq!(fields_of(&refused), ["explanation", "name", "email"]);
+    let unknown = app
+        .request(
+            "POST",
+            "/api/ads/ad-00000000-0000-0000-0000-000000000000/notices",
+        )
+        .json(&notice("This ad hides who paid for it."))
+        .send()
+        .await;
+    assert_eq!(unknown.status, 404);
+    let received = app
+        .request("POST", &path)
+        .json(&notice("This ad hides who paid for it, in my view."))
+        .send()
+        .await;
+    assert_eq!(received.status, 201, "{}", received.text());
+    assert!(!received.text().contains("Maria") && !received.text().contains("maria.silva"));
+    let tracking = received.json()["tracking"].as_str().unwrap().to_string();
+    assert!(
+        tracking.starts_with("VN-") && tracking.len() == 22,
+        "{tracking}"
+    );
+    assert_eq!(received.json()["status"], "acknowledged");
+    let typed = tracking.to_lowercase().replace('-', "");
+    let status = app
+        .request("GET", &format!("/api/ads/notices/{typed}"))
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        (status["status"].as_str(), status["ad"].as_str()),
+        (Some("acknowledged"), Some(ids[3].as_str()))
+    );
+    assert_eq!(
+        app.request("GET", "/api/ads/notices").send().await.status,
+        401
+    );
+    assert_eq!(
+        app.request("GET", "/api/ads/notices")
+            .basic(&reader, PASSWORD)
+            .send()
+            .await
+            .status,
+        403
+    );
+    let rival_queue = app
+        .request("GET", "/api/ads/notices")
+        .basic(&rival, PASSWORD)
+        .send()
+        .await
+        .json();
+    assert_eq!(rival_queue, json!([]), "another publisher sees nothing");
+    let queue = app
+        .request("GET", "/api/ads/notices")
+        .basic(&filer, PASSWORD)
+        .send()
+        .await
+        .json();
+    assert_eq!(queue[0]["notifier_email"], "maria.silva@example.org");
+    let decide = |who: &str, body: Value| {
+        app.request("POST", &format!("/api/ads/notices/{tracking}/decision"))
+            .basic(who, PASSWORD)
+            .json(&body)
+    };
+    assert_eq!(
+        decide(&rival, json!({"step": "start_review"}))
+            .send()
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        decide(&filer, json!({"step": "start_review"}))
+            .send()
+            .await
+            .json()["status"],
+        "under_review"
+    );
+    assert_eq!(
+        fields_of(
+            &decide(&filer, json!({"step": "uphold", "reasons": " "}))
+                .send()
+                .await
+        ),
+        ["reasons"]
+    );
+    let decided = decide(
+        &regulator,
+        json!({"step": "uphold", "reasons": "The payer is missing from the notice."}),
+    )
+    .send()
+    .await
+    .json();
+    assert_eq!(decided["status"], "upheld", "{decided}");
+    assert_eq!(
+        decide(&regulator, json!({"step": "reject", "reasons": "x"}))
+            .send()
+            .await
+            .status,
+        409
+    );
+    let status = app
+        .request("GET", &format!("/api/ads/notices/{tracking}"))
+        .send()
+        .await
+        .json();
+    assert_eq!(status["reasons"], "The payer is missing from the notice.");
+    let counts = app
+        .request("GET", "/api/ads/notices/counts?election=ee-ep-2029")
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        counts,
+        json!({"acknowledged": 0, "under_review": 0, "upheld": 1, "rejected": 0})
+    );
+    let everything = app
+        .request("GET", "/api/ads/export.jsonl")
+        .send()
+        .await
+        .text();
+    assert!(
+        !everything.contains("maria.silva"),
+        "identities never leave the queue"
+    );
+    // Five notices an hour from one address; the sixth waits.
+    for n in 0..4 {
+        let more = app
+            .request("POST", &path)
+            .json(&notice(&format!(
+                "Another reason number {n} for this notice."
+            )))
+            .send()
+            .await;
+        assert_eq!(more.status, 201);
+    }
+    let limited = app
+        .request("POST", &path)
+        .json(&notice("One more reason for this notice today."))
+        .send()
+        .await;
+    assert_eq!(limited.status, 429);
+
     // Every version went through the log.
     let verifier = vigil_tlog::LogVerifier::parse(&app.ledger.verifier_key()).unwrap();
     app.ledger.checkpoint().await.unwrap();

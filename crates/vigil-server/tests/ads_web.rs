@@ -32,6 +32,20 @@ async fn the_ad_repository_is_public_searchable_and_explained_in_real_browsers()
     assert!(!html.contains("<script>alert"), "{html}");
     assert!(html.contains("&#60;script&#62;alert") || html.contains("&lt;script&gt;alert"));
 
+    // The notice form carries the page's CSRF token like every form.
+    let forged = app
+        .request(
+            "POST",
+            "/ads/ad-00000000-0000-0000-0000-000000000000/notices",
+        )
+        .raw(
+            "application/x-www-form-urlencoded",
+            b"explanation=x&name=y&email=z%40x".to_vec(),
+        )
+        .send()
+        .await;
+    assert_eq!(forged.status, 403);
+
     let driver = start_driver();
     let base = app.base.clone();
     let client = browser(&driver).await;
@@ -75,6 +89,46 @@ async fn the_ad_repository_is_public_searchable_and_explained_in_real_browsers()
         "a complete ad has no findings"
     );
     screenshots(&client, "ads-02-notice").await;
+
+    // A citizen reports the ad (Art. 15): an empty form names what is
+    // missing; a complete one is acknowledged at once with a tracking number.
+    let ad_page = client.current_url().await.unwrap();
+    click(&client, "#send-notice").await;
+    wait_for(&client, Locator::Id("notice-errors")).await;
+    let errors = client
+        .find(Locator::Id("notice-errors"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        errors.contains("3 fields") && errors.contains("your name is required"),
+        "{errors}"
+    );
+    fill(
+        &client,
+        "notice-explanation",
+        "The ad targets people from age 16, below the voting age of 18.",
+    )
+    .await;
+    fill(&client, "notice-name", "Maria Silva").await;
+    fill(&client, "notice-email", "maria.silva@example.org").await;
+    click(&client, "#send-notice").await;
+    let tracking = wait_for(&client, Locator::Id("tracking"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(tracking.starts_with("VN-"), "{tracking}");
+    let html = page(&client).await;
+    assert!(
+        html.contains("received and acknowledged")
+            && !html.contains("Maria")
+            && !html.contains("maria.silva")
+    );
+    screenshots(&client, "ads-02b-notice-acknowledged").await;
+    client.goto(ad_page.as_str()).await.unwrap();
 
     // The corrected ad shows both versions, newest first.
     client

@@ -69,3 +69,25 @@ CREATE TABLE ads_ad_versions (
     at TEXT NOT NULL
 );
 CREATE INDEX ads_ad_versions_ad ON ads_ad_versions(ad_id, ad_version);
+
+-- Citizens' notices (Art. 15). The notifier's name, email and the keyed
+-- digest of their address are personal: outside the logged canonical form
+-- (covered by personal_digest), redactable, never published.
+CREATE TABLE ads_notices (
+    id TEXT PRIMARY KEY,
+    version BIGINT NOT NULL,
+    ad_id TEXT NOT NULL REFERENCES ads_ads(id),
+    status TEXT NOT NULL,
+    explanation TEXT NOT NULL,
+    evidence_url TEXT,
+    reasons TEXT,
+    received_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    notifier_name TEXT,
+    notifier_email TEXT,
+    source_digest TEXT,
+    personal_salt TEXT,
+    personal_digest TEXT NOT NULL
+);
+CREATE INDEX ads_notices_ad ON ads_notices(ad_id);
+CREATE INDEX ads_notices_source ON ads_notices(source_digest, received_at);

@@ -35,6 +35,84 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(election_findings))
         .routes(routes!(limits, save_limit))
         .routes(routes!(import_ads))
+        .routes(routes!(submit_notice))
+        .routes(routes!(notice_queue))
+        .routes(routes!(notice_counts))
+        .routes(routes!(notice_status))
+        .routes(routes!(decide_notice))
+}
+
+/// Notifies the publisher and regulators that an ad may not comply (Art.
+/// 15; public). Answers at once with the tracking number.
+#[utoipa::path(post, path = "/api/ads/{id}/notices", tag = "ads", params(("id" = String, Path)),
+    request_body = super::domain::notice::NoticeInput,
+    responses((status = 201, body = super::notices::NoticeStatusView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn submit_notice(
+    State(state): State<AppState>,
+    crate::accounts::api::ClientIp(ip): crate::accounts::api::ClientIp,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<super::domain::notice::NoticeInput>,
+) -> Result<(StatusCode, Json<super::notices::NoticeStatusView>), ApiError> {
+    let key = state.ledger.derive_secret("notice source");
+    let notice = super::notices::submit(&state.db, &key, &id, input, ip).await?;
+    Ok((StatusCode::CREATED, Json(notice.public())))
+}
+
+/// A notice's status by its tracking number (public; no identity).
+#[utoipa::path(get, path = "/api/ads/notices/{tracking}", tag = "ads", params(("tracking" = String, Path)),
+    responses((status = 200, body = super::notices::NoticeStatusView), (status = 404, body = ErrorBody)))]
+async fn notice_status(
+    State(state): State<AppState>,
+    Path(tracking): Path<String>,
+) -> Result<Json<super::notices::NoticeStatusView>, ApiError> {
+    Ok(Json(super::notices::status(&state.db, &tracking).await?))
+}
+
+/// The notices queue with the notifiers (regulators: all; filers: about
+/// their organisation's ads).
+#[utoipa::path(get, path = "/api/ads/notices", tag = "ads",
+    responses((status = 200, body = Vec<super::notices::Notice>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn notice_queue(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<Vec<super::notices::Notice>>, ApiError> {
+    Ok(Json(super::notices::queue(&state.db, &principal).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeDecision {
+    pub step: super::domain::notice::NoticeStep,
+    #[serde(default)]
+    pub reasons: String,
+}
+
+/// Starts the review of a notice or decides it with reasons (regulators;
+/// filers for their organisation's ads).
+#[utoipa::path(post, path = "/api/ads/notices/{tracking}/decision", tag = "ads", params(("tracking" = String, Path)),
+    request_body = NoticeDecision,
+    responses((status = 200, body = super::notices::Notice), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn decide_notice(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(tracking): Path<String>,
+    ApiJson(body): ApiJson<NoticeDecision>,
+) -> Result<Json<super::notices::Notice>, ApiError> {
+    Ok(Json(
+        super::notices::decide(&state.db, &principal, &tracking, body.step, &body.reasons).await?,
+    ))
+}
+
+/// Notices per status, over all ads or an election's (public).
+#[utoipa::path(get, path = "/api/ads/notices/counts", tag = "ads", params(LimitFilter),
+    responses((status = 200, body = super::notices::NoticeCounts)))]
+async fn notice_counts(
+    State(state): State<AppState>,
+    Query(filter): Query<LimitFilter>,
+) -> Result<Json<super::notices::NoticeCounts>, ApiError> {
+    Ok(Json(
+        super::notices::counts(&state.db, filter.election.as_deref()).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -6,5 +6,6 @@
 pub mod api;
 pub mod domain;
 pub mod import;
+pub mod notices;
 pub mod service;
 pub mod store;

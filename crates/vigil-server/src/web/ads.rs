@@ -9,6 +9,7 @@ use crate::ads::domain::money::format_minor;
 use crate::ads::domain::{AdContent, CalendarEntry};
 use crate::ads::service;
 use crate::ads::store::{AdQuery, AdVersion, StoredAd};
+use axum::Form;
 use axum::extract::{Path, Query};
 use serde::Deserialize;
 
@@ -285,6 +286,19 @@ struct DetailPage {
     findings: Vec<Finding>,
     versions: Vec<VersionLine>,
     election: Option<String>,
+    /// The Art. 15 notice form, as sent when it is shown again.
+    report: ReportForm,
+    report_errors: FieldErrors,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct ReportForm {
+    explanation: String,
+    name: String,
+    email: String,
+    evidence_url: String,
+    csrf: String,
 }
 
 pub async fn detail(
@@ -292,9 +306,13 @@ pub async fn detail(
     csrf: FormToken,
     Path(id): Path<String>,
 ) -> PageResult {
+    Ok(render(&detail_page(&state, &csrf, &id).await?))
+}
+
+async fn detail_page(state: &AppState, csrf: &FormToken, id: &str) -> Result<DetailPage, WebError> {
     let (ad, versions): (StoredAd, Vec<AdVersion>) =
-        service::ad_with_history(&state.db, &id).await?;
-    let (_, findings) = service::ad_findings(&state.db, &id).await?;
+        service::ad_with_history(&state.db, id).await?;
+    let (_, findings) = service::ad_findings(&state.db, id).await?;
     let election = match &ad.content.election {
         Some(e) => crate::ads::store::calendar_entry(state.db.pool(), e)
             .await?
@@ -318,8 +336,8 @@ pub async fn detail(
         )
     })
     .collect();
-    Ok(render(&DetailPage {
-        chrome: Chrome::new(ad.content.title.clone(), &csrf, "ads"),
+    Ok(DetailPage {
+        chrome: Chrome::new(ad.content.title.clone(), csrf, "ads"),
         reason: ad.status_reason.clone(),
         text: ad.content.creative.text.clone(),
         language: ad.content.creative.language.clone(),
@@ -339,7 +357,74 @@ pub async fn detail(
             })
             .collect(),
         election: ad.content.election.clone(),
+        report: ReportForm::default(),
+        report_errors: FieldErrors(Vec::new()),
         ad: line(&ad),
+    })
+}
+
+/// The notice form of an ad's page (Art. 15): acknowledged at once with a
+/// tracking number; a faulty form comes back with each field's message.
+pub async fn submit_notice(
+    State(state): State<AppState>,
+    csrf: FormToken,
+    crate::accounts::api::ClientIp(ip): crate::accounts::api::ClientIp,
+    Path(id): Path<String>,
+    Form(form): Form<ReportForm>,
+) -> PageResult {
+    check_csrf(&csrf, &form.csrf)?;
+    let input = crate::ads::domain::notice::NoticeInput {
+        explanation: form.explanation.clone(),
+        name: form.name.clone(),
+        email: form.email.clone(),
+        evidence_url: Some(form.evidence_url.clone()),
+    };
+    let key = state.ledger.derive_secret("notice source");
+    match crate::ads::notices::submit(&state.db, &key, &id, input, ip).await {
+        Ok(notice) => Ok(Redirect::to(&format!("/notices/{}", notice.tracking)).into_response()),
+        Err(ApiError::Invalid { fields, .. }) => {
+            let mut page = detail_page(&state, &csrf, &id).await?;
+            page.report = form;
+            page.report_errors = FieldErrors(fields);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Err(WebError(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notice_status.html")]
+struct NoticePage {
+    chrome: Chrome,
+    notice: crate::ads::notices::NoticeStatusView,
+    status: &'static str,
+    title: String,
+}
+
+/// A notice's status for its notifier, by tracking number (no identity).
+pub async fn notice_status(
+    State(state): State<AppState>,
+    csrf: FormToken,
+    Path(tracking): Path<String>,
+) -> PageResult {
+    let notice = crate::ads::notices::status(&state.db, &tracking).await?;
+    let title = crate::ads::store::ad(state.db.pool(), &notice.ad)
+        .await?
+        .map_or_else(String::new, |ad| ad.content.title);
+    Ok(render(&NoticePage {
+        chrome: Chrome::new(format!("Notice {}", notice.tracking), &csrf, "ads"),
+        status: match notice.status {
+            crate::ads::domain::notice::NoticeStatus::Acknowledged => "received and acknowledged",
+            crate::ads::domain::notice::NoticeStatus::UnderReview => "under review",
+            crate::ads::domain::notice::NoticeStatus::Upheld => {
+                "upheld: the ad was found not to comply"
+            }
+            crate::ads::domain::notice::NoticeStatus::Rejected => {
+                "rejected: the ad was found to comply"
+            }
+        },
+        notice,
+        title,
     }))
 }
 

@@ -49,6 +49,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/ads", get(ads::search))
         .route("/ads/{id}", get(ads::detail))
+        .route("/ads/{id}/notices", post(ads::submit_notice))
+        .route("/notices/{tracking}", get(ads::notice_status))
         .route("/ads/elections/{id}", get(ads::election))
         .route("/results", get(results::index))
         .route("/results/{id}", get(results::election))

@@ -4,6 +4,7 @@
 pub mod ad;
 pub mod compliance;
 pub mod money;
+pub mod notice;
 
 pub use ad::{AdContent, Entity, SponsorDeclaration};
 pub use money::{Currency, Money, MoneyRange};

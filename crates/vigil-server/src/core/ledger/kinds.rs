@@ -244,6 +244,7 @@ pub static ALL: &[&RecordKind] = &[
     &ADS_LIMIT,
     &AD,
     &AD_VERSION,
+    &AD_NOTICE,
 ];
 
 pub fn by_name(kind: &str) -> Option<&'static RecordKind> {
@@ -397,4 +398,22 @@ pub static AD_VERSION: RecordKind = RecordKind {
         text("at"),
     ],
     personal: &[],
+};
+
+/// A citizen's notice about an ad (id: its tracking number); the notifier's
+/// identity and source are personal.
+pub static AD_NOTICE: RecordKind = RecordKind {
+    kind: "ad_notice",
+    table: "ads_notices",
+    retention: Retention::LatestVersion,
+    columns: &[
+        text("ad_id"),
+        text("status"),
+        text("explanation"),
+        text("evidence_url"),
+        text("reasons"),
+        text("received_at"),
+        text("updated_at"),
+    ],
+    personal: &["notifier_name", "notifier_email", "source_digest"],
 };
