@@ -207,8 +207,10 @@ mod tests {
         input().check().unwrap();
         let mut short = input();
         short.explanation = " Bad ad ".into();
-        let mut bad = NoticeInput::default();
-        bad.evidence_url = Some("javascript:alert(1)".into());
+        let mut bad = NoticeInput {
+            evidence_url: Some("javascript:alert(1)".into()),
+            ..NoticeInput::default()
+        };
         let fields: Vec<String> = bad
             .check()
             .unwrap_err()
