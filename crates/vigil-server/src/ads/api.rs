@@ -444,18 +444,9 @@ async fn election_spending(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct RuleCount {
-    pub code: &'static str,
-    pub title: &'static str,
-    pub legal_reference: &'static str,
-    pub definite: u64,
-    pub possible: u64,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct ElectionFindingsBody {
     /// Findings per rule over the election's ads and sponsors.
-    pub summary: Vec<RuleCount>,
+    pub summary: Vec<super::domain::compliance::RuleCount>,
     pub ads: Vec<AdFindings>,
     pub spending: Vec<Finding>,
 }
@@ -470,27 +461,9 @@ async fn election_findings(
     Path(id): Path<String>,
 ) -> Result<Json<ElectionFindingsBody>, ApiError> {
     let (mut ads, spending) = service::election_findings(&state.db, &id).await?;
-    let mut summary: Vec<RuleCount> = Vec::new();
-    for finding in ads.iter().flat_map(|a| &a.findings).chain(&spending) {
-        let index = match summary.iter().position(|r| r.code == finding.code) {
-            Some(i) => i,
-            None => {
-                summary.push(RuleCount {
-                    code: finding.code,
-                    title: finding.title,
-                    legal_reference: finding.legal_reference,
-                    definite: 0,
-                    possible: 0,
-                });
-                summary.len() - 1
-            }
-        };
-        match finding.severity {
-            super::domain::compliance::Severity::Definite => summary[index].definite += 1,
-            super::domain::compliance::Severity::Possible => summary[index].possible += 1,
-        }
-    }
-    summary.sort_by_key(|r| r.code);
+    let summary = super::domain::compliance::rule_counts(
+        ads.iter().flat_map(|a| &a.findings).chain(&spending),
+    );
     for ad in &mut ads {
         ad.findings = service::visible(std::mem::take(&mut ad.findings), visitor.as_ref());
     }

@@ -444,7 +444,7 @@ struct ElectionPage {
     election: CalendarEntry,
     rows: Vec<SpendingRow>,
     chart: String,
-    findings: Vec<(String, String, String, u64, u64)>,
+    findings: Vec<crate::ads::domain::compliance::RuleCount>,
 }
 
 pub async fn election(
@@ -505,25 +505,9 @@ pub async fn election(
             .collect::<Vec<_>>(),
     );
     let (ads, spending) = service::election_findings(&state.db, &id).await?;
-    let mut findings: Vec<(String, String, String, u64, u64)> = Vec::new();
-    for finding in ads.iter().flat_map(|a| &a.findings).chain(&spending) {
-        let definite =
-            u64::from(finding.severity == crate::ads::domain::compliance::Severity::Definite);
-        match findings.iter_mut().find(|f| f.0 == finding.code) {
-            Some(row) => {
-                row.3 += definite;
-                row.4 += 1 - definite;
-            }
-            None => findings.push((
-                finding.code.into(),
-                finding.title.into(),
-                finding.legal_reference.into(),
-                definite,
-                1 - definite,
-            )),
-        }
-    }
-    findings.sort();
+    let findings = crate::ads::domain::compliance::rule_counts(
+        ads.iter().flat_map(|a| &a.findings).chain(&spending),
+    );
     Ok(render(&ElectionPage {
         chrome: Chrome::new(entry.name.clone(), &csrf, "ads"),
         election: entry,

@@ -302,6 +302,41 @@ pub fn check_ad(ad: &AdContent, election: Option<&CalendarEntry>, filed_at: &str
     findings
 }
 
+/// Findings counted per rule, by severity, in code order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RuleCount {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub legal_reference: &'static str,
+    pub definite: u64,
+    pub possible: u64,
+}
+
+pub fn rule_counts<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Vec<RuleCount> {
+    let mut counts: Vec<RuleCount> = Vec::new();
+    for finding in findings {
+        let index = match counts.iter().position(|r| r.code == finding.code) {
+            Some(i) => i,
+            None => {
+                counts.push(RuleCount {
+                    code: finding.code,
+                    title: finding.title,
+                    legal_reference: finding.legal_reference,
+                    definite: 0,
+                    possible: 0,
+                });
+                counts.len() - 1
+            }
+        };
+        match finding.severity {
+            Severity::Definite => counts[index].definite += 1,
+            Severity::Possible => counts[index].possible += 1,
+        }
+    }
+    counts.sort_by_key(|r| r.code);
+    counts
+}
+
 /// The spending of one sponsor in one election, in one currency: the sums
 /// of the lower bounds and of the upper bounds (`None` when some ad has no
 /// upper bound), over its ads that are not withdrawn.
