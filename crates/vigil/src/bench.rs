@@ -58,6 +58,21 @@ enum BenchCommand {
         #[arg(long, default_value_t = 0)]
         release_in: u64,
     },
+    /// Political ads: import, search latency and bulk export over a synthetic repository
+    Ads {
+        /// A fresh directory for the SQLite store
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Use this (empty) PostgreSQL database instead
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Synthetic ads imported
+        #[arg(long, default_value_t = 1_000_000)]
+        ads: usize,
+        /// Searches timed (five shapes)
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+    },
     /// Live stream: many subscribers on loopback, publish-to-receive latency
     Stream {
         /// Concurrent Server-Sent Events subscribers
@@ -117,6 +132,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             stations,
             release_in,
         } => crate::bench_results::run(data_dir, database_url, stations, release_in).await,
+        BenchCommand::Ads {
+            data_dir,
+            database_url,
+            ads,
+            queries,
+        } => crate::bench_ads::run(data_dir, database_url, ads, queries).await,
         BenchCommand::Stream {
             subscribers,
             rounds,

@@ -4,6 +4,7 @@
 mod admin;
 mod ads;
 mod bench;
+mod bench_ads;
 mod bench_results;
 mod bench_stream;
 mod detect;
