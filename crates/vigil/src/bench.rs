@@ -72,6 +72,9 @@ enum BenchCommand {
         /// Searches timed (five shapes)
         #[arg(long, default_value_t = 200)]
         queries: usize,
+        /// Search and export the ads an earlier run imported into this store
+        #[arg(long)]
+        reuse: bool,
     },
     /// Live stream: many subscribers on loopback, publish-to-receive latency
     Stream {
@@ -137,7 +140,8 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             database_url,
             ads,
             queries,
-        } => crate::bench_ads::run(data_dir, database_url, ads, queries).await,
+            reuse,
+        } => crate::bench_ads::run(data_dir, database_url, ads, queries, reuse).await,
         BenchCommand::Stream {
             subscribers,
             rounds,

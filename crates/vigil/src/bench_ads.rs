@@ -99,6 +99,7 @@ pub async fn run(
     database_url: Option<String>,
     ads: usize,
     queries: usize,
+    reuse: bool,
 ) -> anyhow::Result<()> {
     let postgres = database_url.is_some();
     let settings = ConfigLayer {
@@ -108,8 +109,22 @@ pub async fn run(
     }
     .resolve()?;
     let (db, _ledger) = open_store(&settings).await?;
-    if store::calendar_entry(db.pool(), "bench-0").await?.is_some() {
-        bail!("the store already holds the benchmark's ads: give an empty one");
+    let imported_before = store::calendar_entry(db.pool(), "bench-0").await?.is_some();
+    if imported_before && !reuse {
+        bail!("the store already holds the benchmark's ads: give an empty one, or --reuse");
+    }
+    if !imported_before && reuse {
+        bail!("--reuse needs a store an earlier run imported into");
+    }
+    if reuse {
+        println!(
+            "store: {} (reused)",
+            if postgres { "PostgreSQL" } else { "SQLite" }
+        );
+        let mut sequence = Sequence(2029);
+        search_and_export(&db, &mut sequence, queries).await?;
+        db.close().await;
+        return Ok(());
     }
     let organisation = accounts::create_organisation(
         &db,
@@ -170,6 +185,16 @@ pub async fn run(
         ads as f64 / import_time.as_secs_f64()
     );
 
+    search_and_export(&db, &mut sequence, queries).await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn search_and_export(
+    db: &vigil_server::core::db::Db,
+    sequence: &mut Sequence,
+    queries: usize,
+) -> anyhow::Result<()> {
     // Searches: five shapes of public query, each `queries / 5` times.
     let shapes: Vec<(&str, QueryShape)> = vec![
         (
@@ -224,9 +249,9 @@ pub async fn run(
     for (name, shape) in &shapes {
         let mut times = Vec::new();
         for _ in 0..(queries / shapes.len()).max(1) {
-            let query = shape(&mut sequence);
+            let query = shape(sequence);
             let begun = Instant::now();
-            let (page, _) = service::search(&db, &query, 50).await?;
+            let (page, _) = service::search(db, &query, 50).await?;
             times.push(begun.elapsed());
             std::hint::black_box(page);
         }
@@ -270,6 +295,5 @@ pub async fn run(
         rows as f64 / export,
         bytes as f64 / 1e6 / export
     );
-    db.close().await;
     Ok(())
 }

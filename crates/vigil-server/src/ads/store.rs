@@ -375,9 +375,8 @@ pub async fn search<'e, E: Executor<'e, Database = Any>>(
         binds.push(Bind::Text(filed_at.clone()));
         binds.push(Bind::Text(id.clone()));
         let (a, b) = (binds.len() - 1, binds.len());
-        conditions.push(format!(
-            "(filed_at < ${a} OR (filed_at = ${a} AND id < ${b}))"
-        ));
+        // A row-value comparison, which both engines answer from the index.
+        conditions.push(format!("(filed_at, id) < (${a}, ${b})"));
     }
     let filter = if conditions.is_empty() {
         String::new()
