@@ -12,7 +12,7 @@ use vigil_server::core::audit::Actor;
 use vigil_server::core::config::ConfigLayer;
 use vigil_server::core::server::open_store;
 use vigil_server::core::time::Timestamp;
-use vigil_server::demo::{Sequence, principal};
+use vigil_server::demo::Sequence;
 use vigil_server::results::domain::{ListCount, StationCounts};
 use vigil_server::results::service::{self, EntryAction};
 
@@ -154,8 +154,8 @@ pub async fn run(
             .as_bytes(),
     )
     .await?;
-    let first = principal(&db, "bench.typist1").await?;
-    let second = principal(&db, "bench.typist2").await?;
+    let first = accounts::principal_of(&db, "bench.typist1").await?;
+    let second = accounts::principal_of(&db, "bench.typist2").await?;
     let shape: Vec<usize> = election
         .definition
         .lists

@@ -241,10 +241,10 @@ impl AdFilters {
             }
         };
         for (field, value) in [("from", &self.from), ("to", &self.to)] {
-            if value.as_deref().is_some_and(|d| {
-                d.len() != 10
-                    || crate::core::time::Timestamp::parse(&format!("{d}T00:00:00Z")).is_none()
-            }) {
+            if value
+                .as_deref()
+                .is_some_and(|d| !super::domain::ad::is_date(d))
+            {
                 errors.push(FieldError::new(field, "a date YYYY-MM-DD"));
             }
         }
@@ -460,10 +460,16 @@ async fn election_findings(
     Visitor(visitor): Visitor,
     Path(id): Path<String>,
 ) -> Result<Json<ElectionFindingsBody>, ApiError> {
-    let (mut ads, spending) = service::election_findings(&state.db, &id).await?;
+    let report = service::election_report(&state.db, &id).await?;
     let summary = super::domain::compliance::rule_counts(
-        ads.iter().flat_map(|a| &a.findings).chain(&spending),
+        report
+            .ads
+            .iter()
+            .flat_map(|a| &a.findings)
+            .chain(report.spending_findings()),
     );
+    let spending: Vec<Finding> = report.spending_findings().cloned().collect();
+    let mut ads = report.ads;
     for ad in &mut ads {
         ad.findings = service::visible(std::mem::take(&mut ad.findings), visitor.as_ref());
     }

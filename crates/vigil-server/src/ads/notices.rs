@@ -218,18 +218,6 @@ pub async fn status(db: &Db, tracking: &str) -> Result<NoticeStatusView, ApiErro
         .public())
 }
 
-/// Whether the principal handles notices of this ad: a regulator, or a
-/// filer of the organisation that filed it.
-async fn handles(db: &Db, principal: &Principal, ad: &str) -> Result<bool, ApiError> {
-    if principal.has_role(&Role::REGULATOR) {
-        return Ok(true);
-    }
-    Ok(principal.has_role(&Role::FILER)
-        && ads_store::ad(db.pool(), ad)
-            .await?
-            .is_some_and(|a| a.organisation == principal.organisation.id))
-}
-
 /// The queue: every notice a regulator may see, or those about the
 /// principal's organisation's ads, newest first, with the notifier.
 pub async fn queue(db: &Db, principal: &Principal) -> Result<Vec<Notice>, ApiError> {
@@ -268,12 +256,17 @@ pub async fn decide(
 ) -> Result<Notice, ApiError> {
     let missing = || ApiError::NotFound("no such notice, or you may not handle it".into());
     let tracking = normalise_tracking(tracking).ok_or_else(missing)?;
-    let seen = notice(db.pool(), &tracking).await?.ok_or_else(missing)?;
-    if !handles(db, principal, &seen.ad).await? {
-        return Err(missing());
-    }
     let mut tx = db.write().await?;
     let mut current = notice(tx.conn(), &tracking).await?.ok_or_else(missing)?;
+    // A regulator handles every notice; a filer those about its organisation's ads.
+    let handles = principal.has_role(&Role::REGULATOR)
+        || (principal.has_role(&Role::FILER)
+            && ads_store::ad(tx.conn(), &current.ad)
+                .await?
+                .is_some_and(|a| a.organisation == principal.organisation.id));
+    if !handles {
+        return Err(missing());
+    }
     current.status = step(current.status, next, reasons).map_err(|e| match e {
         NoticeError::ReasonRequired => {
             ApiError::invalid(vec![crate::core::error::FieldError::new(

@@ -285,20 +285,26 @@ pub fn visible(mut findings: Vec<Finding>, asker: Option<&Principal>) -> Vec<Fin
     findings
 }
 
-async fn election_of(db: &Db, content: &AdContent) -> Result<Option<CalendarEntry>, ApiError> {
-    Ok(match &content.election {
+/// An ad's findings, evaluated now against the calendar, with the calendar
+/// entry of its election (if any).
+pub async fn findings_of(
+    db: &Db,
+    ad: &StoredAd,
+) -> Result<(Option<CalendarEntry>, Vec<Finding>), ApiError> {
+    let election = match &ad.content.election {
         Some(id) => store::calendar_entry(db.pool(), id).await?.map(|(e, _)| e),
         None => None,
-    })
+    };
+    let findings = compliance::check_ad(&ad.content, election.as_ref(), &ad.filed_at);
+    Ok((election, findings))
 }
 
-/// An ad's findings, evaluated now against the calendar.
+/// An ad and its findings.
 pub async fn ad_findings(db: &Db, id: &str) -> Result<(StoredAd, Vec<Finding>), ApiError> {
     let ad = store::ad(db.pool(), id)
         .await?
         .ok_or_else(|| ApiError::NotFound("no such ad".into()))?;
-    let election = election_of(db, &ad.content).await?;
-    let findings = compliance::check_ad(&ad.content, election.as_ref(), &ad.filed_at);
+    let (_, findings) = findings_of(db, &ad).await?;
     Ok((ad, findings))
 }
 
@@ -379,14 +385,21 @@ pub struct SpendingLine {
     pub finding: Option<Finding>,
 }
 
+async fn calendar_entry(db: &Db, election: &str) -> Result<CalendarEntry, ApiError> {
+    store::calendar_entry(db.pool(), election)
+        .await?
+        .map(|(entry, _)| entry)
+        .ok_or_else(|| ApiError::NotFound("no such election in the calendar".into()))
+}
+
 /// Every sponsor's spending in an election, with its limit and the M.601
 /// finding where the sums reach past it.
 pub async fn election_spending(db: &Db, election: &str) -> Result<Vec<SpendingLine>, ApiError> {
-    if store::calendar_entry(db.pool(), election).await?.is_none() {
-        return Err(ApiError::NotFound(
-            "no such election in the calendar".into(),
-        ));
-    }
+    calendar_entry(db, election).await?;
+    spending_lines(db, election).await
+}
+
+async fn spending_lines(db: &Db, election: &str) -> Result<Vec<SpendingLine>, ApiError> {
     let limits = store::limits(db.pool(), Some(election)).await?;
     Ok(store::sponsor_spend(db.pool(), election)
         .await?
@@ -414,16 +427,25 @@ pub struct AdFindings {
     pub findings: Vec<Finding>,
 }
 
-/// Every ad of an election with findings, and every spending finding.
-pub async fn election_findings(
-    db: &Db,
-    election: &str,
-) -> Result<(Vec<AdFindings>, Vec<Finding>), ApiError> {
-    let Some((entry, _)) = store::calendar_entry(db.pool(), election).await? else {
-        return Err(ApiError::NotFound(
-            "no such election in the calendar".into(),
-        ));
-    };
+/// An election's compliance picture, read once: its calendar entry, every
+/// sponsor's spending against its limit, and every ad with findings.
+pub struct ElectionReport {
+    pub election: CalendarEntry,
+    pub spending: Vec<SpendingLine>,
+    pub ads: Vec<AdFindings>,
+}
+
+impl ElectionReport {
+    /// The M.601 findings of the sponsors.
+    pub fn spending_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.spending
+            .iter()
+            .filter_map(|line| line.finding.as_ref())
+    }
+}
+
+pub async fn election_report(db: &Db, election: &str) -> Result<ElectionReport, ApiError> {
+    let entry = calendar_entry(db, election).await?;
     let mut query = AdQuery {
         election: Some(election.to_string()),
         ..AdQuery::default()
@@ -449,12 +471,11 @@ pub async fn election_findings(
             _ => break,
         }
     }
-    let spending = election_spending(db, election)
-        .await?
-        .into_iter()
-        .filter_map(|line| line.finding)
-        .collect();
-    Ok((ads, spending))
+    Ok(ElectionReport {
+        spending: spending_lines(db, election).await?,
+        election: entry,
+        ads,
+    })
 }
 
 // ---------- imports ----------

@@ -121,12 +121,13 @@ impl StoredAd {
     fn record(&self) -> Record {
         let content = &self.content;
         let bounds = content.spend_bounds();
+        // Lowercase, as the search lowercases what it looks for.
         let categories = content
             .targeting
             .personal_data_categories
             .iter()
             .chain(&content.targeting.special_categories)
-            .cloned();
+            .map(|c| c.to_lowercase());
         Record::new(
             &kinds::AD,
             self.id.to_string(),

@@ -4,7 +4,6 @@
 //! same use cases as the API, a few with findings: a sponsor without
 //! contact details, no Art. 5(2) declaration, targeting below the voting
 //! age, spending past a limit; one corrected, one withdrawn, one removed.
-use super::principal;
 use crate::ads::domain::{AdContent, CalendarEntry};
 use crate::ads::service;
 use crate::ads::store::SpendingLimit;
@@ -36,8 +35,8 @@ fn ad(n: usize, sponsor: &str, text: &str, amount: &str, period: (&str, &str)) -
 }
 
 pub async fn seed(db: &Db) -> Result<(), ApiError> {
-    let regulator = principal(db, "pt.regulator").await?;
-    let filer = principal(db, "jornal.filer").await?;
+    let regulator = crate::accounts::service::principal_of(db, "pt.regulator").await?;
+    let filer = crate::accounts::service::principal_of(db, "jornal.filer").await?;
     for entry in [
         json!({"id": super::results::ELECTION, "name": "Municipal Assembly of Vila Demo 2029 (fictional)",
                "kind": "election", "date": "2029-10-14", "country": "PT", "region": "Vila Demo", "voting_age": 18}),

@@ -1,6 +1,6 @@
 //! Demonstration data for `vigil serve --demo`: organisations of every kind
 //! a Rapid Alert System joins, with users whose logins are printed at start.
-use crate::accounts::service::{self, NewOrganisation, NewUser, Principal};
+use crate::accounts::service::{self, NewOrganisation, NewUser};
 use crate::accounts::store;
 use crate::alerts::service::{self as alerts, NewCollection};
 use crate::core::audit::Actor;
@@ -179,11 +179,6 @@ async fn organisation_id(
         .ok_or_else(|| ApiError::NotFound(format!("demo organisation {name}")))
 }
 
-/// The principal of a demo login.
-pub async fn principal(db: &Db, username: &str) -> Result<Principal, ApiError> {
-    crate::accounts::service::principal_of(db, username).await
-}
-
 /// The two trust communities of the demo, their collections and grants, and
 /// an alert about a cloned-news-site campaign with a sighting and an opinion.
 async fn seed_rapid_alert_system(db: &Db) -> Result<(), ApiError> {
@@ -272,8 +267,8 @@ async fn seed_rapid_alert_system(db: &Db) -> Result<(), ApiError> {
     }
 
     alerts::load_disarm(db, &actor, "eu-ras").await?;
-    let estonia = principal(db, "ee.analyst").await?;
-    let portugal = principal(db, "pt.analyst").await?;
+    let estonia = service::principal_of(db, "ee.analyst").await?;
+    let portugal = service::principal_of(db, "pt.analyst").await?;
     // The Estonian contact point raises an alert: its report and evidence
     // become STIX objects when published.
     let bundle = alert_bundle(
@@ -441,7 +436,7 @@ async fn seed_history(db: &Db, fimi: &str) -> Result<(), ApiError> {
         ),
     ];
     for (username, weeks_ago, title, technique, countries, tlp) in ITEMS {
-        let author = principal(db, username).await?;
+        let author = service::principal_of(db, username).await?;
         let when = Timestamp::now()
             .minus(std::time::Duration::from_secs(weeks_ago * 7 * 86_400))
             .to_string();
@@ -624,7 +619,7 @@ fn alert_bundle(identity: &str, name: &str) -> Vec<Value> {
 /// to the FIMI collection, as the Portuguese contact point's analyst
 /// pushes them with `vigil detect --push`.
 pub async fn add_detection_findings(db: &Db, objects: Vec<Value>) -> Result<(), ApiError> {
-    let portugal = principal(db, "pt.analyst").await?;
+    let portugal = service::principal_of(db, "pt.analyst").await?;
     let fimi = alerts::visible_collections(db, &portugal, "eu-ras")
         .await?
         .into_iter()

@@ -3,7 +3,7 @@
 //! the demo typists through the same use cases as the API. Its release time
 //! is 45 seconds after seeding, so a newcomer sees the embargo (progress and
 //! commitments only) and then the results.
-use super::{organisation_id, principal};
+use super::organisation_id;
 use crate::core::audit::Actor;
 use crate::core::db::Db;
 use crate::core::error::ApiError;
@@ -140,9 +140,9 @@ pub async fn seed(db: &Db) -> Result<(), ApiError> {
         definition(&release, &date).to_string().as_bytes(),
     )
     .await?;
-    let first = principal(db, "pt.typist1").await?;
-    let second = principal(db, "pt.typist2").await?;
-    let coordinator = principal(db, "pt.coordinator").await?;
+    let first = crate::accounts::service::principal_of(db, "pt.typist1").await?;
+    let second = crate::accounts::service::principal_of(db, "pt.typist2").await?;
+    let coordinator = crate::accounts::service::principal_of(db, "pt.coordinator").await?;
     let mut sequence = Sequence(7);
     let stations: Vec<(String, u64)> = election
         .definition

@@ -113,7 +113,7 @@ impl PublishedCache {
         service::ensure_checkpoint(ledger, &results).await?;
         let json = to_json(&results)?;
         let summary_json = to_json(&results.summary())?;
-        let release_at = results.definition_release_at();
+        let release_at = results.definition.release_at();
         let published = Arc::new(Published {
             results,
             json,

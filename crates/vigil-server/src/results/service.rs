@@ -99,12 +99,19 @@ async fn own_election(
         .await?
         .filter(|e| e.organisation == principal.organisation.id)
         .ok_or_else(|| not_found("election"))?;
-    if !principal.has_role(&Role::TYPIST) && !principal.has_role(&Role::COORDINATOR) {
-        return Err(ApiError::Forbidden(
-            "this needs the typist or coordinator role".into(),
-        ));
-    }
+    results_staff(principal)?;
     Ok(election)
+}
+
+/// Typing and coordinating need one of the two roles.
+fn results_staff(principal: &Principal) -> Result<(), ApiError> {
+    if principal.has_role(&Role::TYPIST) || principal.has_role(&Role::COORDINATOR) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "this needs the typist or coordinator role".into(),
+        ))
+    }
 }
 
 /// What a typist or coordinator does with a station's form.
@@ -434,11 +441,12 @@ pub async fn overview(
     Ok((election, rows))
 }
 
-/// The elections the principal's organisation runs.
+/// The elections the principal's organisation runs (its typists and coordinators).
 pub async fn own_elections(
     db: &Db,
     principal: &Principal,
 ) -> Result<Vec<StoredElection>, ApiError> {
+    results_staff(principal)?;
     Ok(store::elections(db.pool())
         .await?
         .into_iter()
@@ -583,11 +591,6 @@ pub struct PublicResults {
 }
 
 impl PublicResults {
-    /// When the results are released.
-    pub fn definition_release_at(&self) -> Timestamp {
-        self.definition.release_at()
-    }
-
     /// What a results page or a newsroom polls on election night: the
     /// totals and seats without every station's record.
     pub fn summary(&self) -> PublicSummary {

@@ -312,13 +312,7 @@ pub async fn detail(
 async fn detail_page(state: &AppState, csrf: &FormToken, id: &str) -> Result<DetailPage, WebError> {
     let (ad, versions): (StoredAd, Vec<AdVersion>) =
         service::ad_with_history(&state.db, id).await?;
-    let (_, findings) = service::ad_findings(&state.db, id).await?;
-    let election = match &ad.content.election {
-        Some(e) => crate::ads::store::calendar_entry(state.db.pool(), e)
-            .await?
-            .map(|(e, _)| e),
-        None => None,
-    };
+    let (election, findings) = service::findings_of(&state.db, &ad).await?;
     let delivery = [
         ("By age", &ad.content.delivery.by_age),
         ("By gender", &ad.content.delivery.by_gender),
@@ -452,12 +446,8 @@ pub async fn election(
     csrf: FormToken,
     Path(id): Path<String>,
 ) -> PageResult {
-    let Some((entry, _)) = crate::ads::store::calendar_entry(state.db.pool(), &id).await? else {
-        return Err(WebError(ApiError::NotFound(
-            "no such election in the calendar".into(),
-        )));
-    };
-    let lines = service::election_spending(&state.db, &id).await?;
+    let report = service::election_report(&state.db, &id).await?;
+    let lines = &report.spending;
     let rows: Vec<SpendingRow> = lines
         .iter()
         .map(|l| {
@@ -499,18 +489,22 @@ pub async fn election(
             .map(|l| {
                 (
                     format!("{} ({})", l.spend.sponsor, l.spend.currency),
-                    u64::try_from(l.spend.lower_minor / 100).unwrap_or(0),
+                    u64::try_from(l.spend.lower_minor / 10i64.pow(l.spend.currency.exponent()))
+                        .unwrap_or(0),
                 )
             })
             .collect::<Vec<_>>(),
     );
-    let (ads, spending) = service::election_findings(&state.db, &id).await?;
     let findings = crate::ads::domain::compliance::rule_counts(
-        ads.iter().flat_map(|a| &a.findings).chain(&spending),
+        report
+            .ads
+            .iter()
+            .flat_map(|a| &a.findings)
+            .chain(report.spending_findings()),
     );
     Ok(render(&ElectionPage {
-        chrome: Chrome::new(entry.name.clone(), &csrf, "ads"),
-        election: entry,
+        chrome: Chrome::new(report.election.name.clone(), &csrf, "ads"),
+        election: report.election,
         rows,
         chart,
         findings,

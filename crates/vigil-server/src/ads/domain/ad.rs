@@ -203,11 +203,13 @@ pub struct AdContent {
     pub external_ids: std::collections::BTreeMap<String, String>,
 }
 
-fn is_country(code: &str) -> bool {
+/// An ISO 3166-1 alpha-2 code (two capital letters).
+pub fn is_country(code: &str) -> bool {
     code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-fn is_date(text: &str) -> bool {
+/// A calendar date `YYYY-MM-DD`.
+pub fn is_date(text: &str) -> bool {
     crate::core::time::Timestamp::parse(&format!("{text}T00:00:00Z")).is_some() && text.len() == 10
 }
 

@@ -140,9 +140,7 @@ impl CalendarEntry {
         if self.kind != "election" && self.kind != "referendum" {
             errors.push(FieldError::new("kind", "election or referendum"));
         }
-        if crate::core::time::Timestamp::parse(&format!("{}T00:00:00Z", self.date)).is_none()
-            || self.date.len() != 10
-        {
+        if !ad::is_date(&self.date) {
             errors.push(FieldError::new("date", "a date YYYY-MM-DD"));
         }
         if !(14..=21).contains(&self.voting_age) {
@@ -151,7 +149,7 @@ impl CalendarEntry {
                 "a voting age between 14 and 21",
             ));
         }
-        if !(self.country.len() == 2 && self.country.bytes().all(|b| b.is_ascii_uppercase())) {
+        if !ad::is_country(&self.country) {
             errors.push(FieldError::new(
                 "country",
                 "an ISO 3166-1 alpha-2 code, or EU",
