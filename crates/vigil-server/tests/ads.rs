@@ -689,3 +689,153 @@ async fn ads_are_filed_corrected_withdrawn_searched_and_exported() {
         story(backend).await;
     }
 }
+
+/// The ids a public search finds, in order.
+async fn ids(app: &TestApp, query: &str) -> Vec<String> {
+    let response = app
+        .request("GET", &format!("/api/ads?{query}"))
+        .send()
+        .await;
+    assert_eq!(response.status, 200, "{query}: {}", response.text());
+    response.json()["ads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Full-text search over thousands of ads: whole words and prefixes, phrases,
+/// diacritics, query syntax taken literally, and (on SQLite) both ways of
+/// answering: from the few ads that have a rare word, and by walking the
+/// newest ads when a word is common.
+async fn full_text(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let importer = app
+        .user("Electoral Commission", "importer", &["regulator"])
+        .await;
+    let line = |n: usize| {
+        let text = match n {
+            7 | 700 | 1_400 => format!("Harbour {n}: lighthouse keepers deserve better pay."),
+            42 => "Harbour: Päevaleht says the port will grow.".to_string(),
+            _ => format!("Harbour {n}: a greener port for everyone."),
+        };
+        let country = if n.is_multiple_of(7) { "LV" } else { "EE" };
+        format!(
+            "{}\n",
+            json!({"source_id": format!("fts-{n}"), "ad": {
+                "title": format!("Port ad {n}"),
+                "sponsor": {"name": "Harbour Party", "country": country},
+                "publisher": {"name": "Port Radio", "country": country},
+                "sponsor_declaration": "eu_legal_person_not_foreign_controlled",
+                "creative": {"text": text, "language": "en"},
+                "countries": [country],
+                "period_start": "2029-05-01", "period_end": "2029-05-31"}})
+        )
+    };
+    let import = |lines: String| {
+        app.request("POST", "/api/ads/import?format=jsonl")
+            .basic(&importer, PASSWORD)
+            .raw("application/x-ndjson", lines.into_bytes())
+    };
+    // An upload over the server's limit (64 KiB here) is refused whole, with
+    // its reason, and stores nothing.
+    let oversized = import((0..2_100).map(line).collect()).send().await;
+    assert_eq!(oversized.status, 413, "{}", oversized.text());
+    assert!(
+        oversized.text().contains("length limit"),
+        "{}",
+        oversized.text()
+    );
+    assert!(ids(&app, "").await.is_empty());
+    // The same ads in uploads of 100.
+    for start in (0..2_100).step_by(100) {
+        let report = import((start..start + 100).map(line).collect())
+            .send()
+            .await;
+        assert_eq!(report.status, 200, "{}", report.text());
+        assert_eq!(report.json()["added"], 100, "{}", report.text());
+    }
+
+    // A word every ad has: the same pages as no words at all.
+    assert_eq!(
+        ids(&app, "q=harbour&limit=50").await,
+        ids(&app, "limit=50").await
+    );
+    assert_eq!(
+        ids(&app, "q=HARBOUR&country=LV&limit=40").await,
+        ids(&app, "country=LV&limit=40").await
+    );
+    // Rare words, in any order, as prefixes, as a phrase.
+    let keepers = titles(&app, "q=lighthouse%20keepers").await;
+    assert_eq!(keepers, ["Port ad 1400", "Port ad 700", "Port ad 7"]);
+    assert_eq!(titles(&app, "q=keepers%20lighthouse").await, keepers);
+    assert_eq!(titles(&app, "q=lightho").await, keepers, "a prefix");
+    assert_eq!(
+        titles(&app, "q=harbour%20lighthouse-keepers").await,
+        keepers
+    );
+    assert!(
+        titles(&app, "q=keepers-lighthouse").await.is_empty(),
+        "a phrase keeps its order"
+    );
+    assert!(
+        titles(&app, "q=ighthouse").await.is_empty(),
+        "words, not substrings"
+    );
+    assert_eq!(titles(&app, "q=lighthouse&country=LV").await, keepers);
+    assert!(titles(&app, "q=lighthouse&country=EE").await.is_empty());
+    // Diacritics are kept; case is not.
+    assert_eq!(titles(&app, "q=P%C3%84EVALEHT").await, ["Port ad 42"]);
+    assert!(titles(&app, "q=paevaleht").await.is_empty());
+    // Query syntax of either engine is taken as plain words.
+    for q in [
+        "%22",
+        "*",
+        "AND%20OR%20NOT",
+        "NEAR(keepers",
+        "%27",
+        "a:*%20%26%20!b",
+        "%E2%80%94",
+    ] {
+        let response = app.request("GET", &format!("/api/ads?q={q}")).send().await;
+        assert_eq!(response.status, 200, "q={q}: {}", response.text());
+    }
+    assert_eq!(
+        ids(&app, "q=%2A%2A%2A&limit=5").await,
+        ids(&app, "limit=5").await,
+        "a word without letters or digits is ignored"
+    );
+    // Cursors walk a word's ads as they walk all ads.
+    let first = app
+        .request("GET", "/api/ads?q=port&limit=1000")
+        .send()
+        .await
+        .json();
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let second = ids(&app, &format!("q=port&limit=1000&cursor={cursor}")).await;
+    let third = ids(
+        &app,
+        &format!("q=port&limit=1000&cursor={}", {
+            let page = app
+                .request(
+                    "GET",
+                    &format!("/api/ads?q=port&limit=1000&cursor={cursor}"),
+                )
+                .send()
+                .await
+                .json();
+            page["next_cursor"].as_str().unwrap().to_string()
+        }),
+    )
+    .await;
+    assert_eq!((second.len(), third.len()), (1_000, 100));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_text_search_finds_words_prefixes_and_phrases() {
+    for backend in backends() {
+        full_text(backend).await;
+    }
+}

@@ -276,7 +276,7 @@ async fn search_and_export(
     let mut query = AdQuery::default();
     let (mut rows, mut bytes) = (0usize, 0usize);
     loop {
-        let page = store::search(db.pool(), &query, 1_000).await?;
+        let page = store::search(db, &query, 1_000).await?;
         for ad in &page {
             bytes += serde_json::to_string(ad)?.len() + 1;
         }

@@ -534,7 +534,7 @@ fn export_body(
                     return Some((Ok(line), (query, None)));
                 }
                 let mut query = query?;
-                match super::store::search(state.db.pool(), &query, EXPORT_PAGE).await {
+                match super::store::search(&state.db, &query, EXPORT_PAGE).await {
                     Ok(ads) => {
                         let next = (ads.len() == EXPORT_PAGE)
                             .then(|| ads.last().map(|a| (a.filed_at.clone(), a.id.to_string())))

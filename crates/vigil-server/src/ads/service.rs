@@ -207,7 +207,7 @@ pub async fn search(
     limit: usize,
 ) -> Result<(Vec<StoredAd>, Option<String>), ApiError> {
     let limit = limit.clamp(1, 1000);
-    let mut ads = store::search(db.pool(), query, limit + 1).await?;
+    let mut ads = store::search(db, query, limit + 1).await?;
     let next = if ads.len() > limit {
         ads.truncate(limit);
         ads.last()
@@ -452,7 +452,7 @@ pub async fn election_report(db: &Db, election: &str) -> Result<ElectionReport, 
     };
     let mut ads = Vec::new();
     loop {
-        let page = store::search(db.pool(), &query, 1_000).await?;
+        let page = store::search(db, &query, 1_000).await?;
         for ad in &page {
             let findings = compliance::check_ad(&ad.content, Some(&entry), &ad.filed_at);
             if !findings.is_empty() {

@@ -1,7 +1,7 @@
 //! SQL for the political-ad repository, and the mapping of its types onto
 //! logged records. The service decides; this reads and writes.
 use super::domain::{AdContent, AdStatus, CalendarEntry, Change};
-use crate::core::db::{WriteTx, row_version, select};
+use crate::core::db::{Backend, Db, WriteTx, row_version, select};
 use crate::core::ids::{AdId, OrganisationId};
 use crate::core::ledger::record::{Record, Value};
 use crate::core::ledger::{LeafIndex, LedgerError, kinds, save_record};
@@ -295,7 +295,7 @@ enum Bind {
     Integer(i64),
 }
 
-/// `%` and `_` are literal in a search word.
+/// `%` and `_` are literal in a `LIKE` pattern.
 fn like_pattern(word: &str) -> String {
     let escaped = word
         .to_lowercase()
@@ -305,22 +305,116 @@ fn like_pattern(word: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// The words of a searched word: runs of letters and digits, lowercase.
+/// "Clean-rivers" is the phrase "clean rivers".
+fn word_tokens(word: &str) -> Vec<String> {
+    word.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The full-text query of `words` in each engine's syntax: every word must
+/// occur, as a phrase of its tokens, the last token matching as a prefix
+/// ("river" finds "rivers"). None when no word has a letter or digit.
+fn text_query(backend: Backend, words: &[String]) -> Option<String> {
+    let phrases: Vec<Vec<String>> = words
+        .iter()
+        .map(|w| word_tokens(w))
+        .filter(|t| !t.is_empty())
+        .collect();
+    if phrases.is_empty() {
+        return None;
+    }
+    Some(match backend {
+        // Tokens are letters and digits only: nothing to escape.
+        Backend::Sqlite => phrases
+            .iter()
+            .map(|tokens| format!("\"{}\"*", tokens.join(" ")))
+            .collect::<Vec<_>>()
+            .join(" AND "),
+        Backend::Postgres => phrases
+            .iter()
+            .map(|tokens| {
+                let last = tokens.len() - 1;
+                let parts: Vec<String> = tokens
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        if i == last {
+                            format!("'{t}':*")
+                        } else {
+                            format!("'{t}'")
+                        }
+                    })
+                    .collect();
+                format!("({})", parts.join(" <-> "))
+            })
+            .collect::<Vec<_>>()
+            .join(" & "),
+    })
+}
+
+/// How many ads a full-text query must match, at least, before a search
+/// walks the ads newest first and checks the words of each, rather than
+/// starting from the ads that have the words (SQLite; PostgreSQL's planner
+/// makes this choice from its statistics).
+const COMMON_MATCHES: i64 = 2_000;
+
 /// Ads matching `query`, newest filing first, at most `limit`.
-pub async fn search<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    query: &AdQuery,
-    limit: usize,
-) -> Result<Vec<StoredAd>, sqlx::Error> {
+pub async fn search(db: &Db, query: &AdQuery, limit: usize) -> Result<Vec<StoredAd>, sqlx::Error> {
+    let backend = db.backend();
     let mut conditions: Vec<String> = Vec::new();
     let mut binds: Vec<Bind> = Vec::new();
+    let mut from = "ads_ads".to_string();
+    // The words, as a condition on each ad (`$n` its text query), or as the
+    // set of ads the search starts from.
+    let mut words_condition = None;
+    if let Some(text) = text_query(backend, &query.words) {
+        match backend {
+            Backend::Postgres => {
+                words_condition = Some((
+                    "to_tsvector('simple', search_text) @@ to_tsquery('simple', $n)",
+                    text,
+                ))
+            }
+            Backend::Sqlite => {
+                let matches: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM (SELECT rowid FROM ads_words WHERE ads_words MATCH $1 LIMIT $2)",
+                )
+                .bind(&text)
+                .bind(COMMON_MATCHES)
+                .fetch_one(db.pool())
+                .await?;
+                if matches < COMMON_MATCHES {
+                    // Few ads have the words: start from them (CROSS JOIN
+                    // fixes SQLite's join order), then sort the few.
+                    binds.push(Bind::Text(text));
+                    from = "(SELECT rowid AS word_key FROM ads_words WHERE ads_words MATCH $1) AS matched \
+                         CROSS JOIN ads_search_keys ON ads_search_keys.key = matched.word_key \
+                         CROSS JOIN ads_ads ON ads_ads.id = ads_search_keys.ad_id"
+                        .into();
+                } else {
+                    // Many have them: the newest ones are near the start of
+                    // the walk; each ad's words are checked by its key.
+                    words_condition = Some((
+                        "EXISTS (SELECT 1 FROM ads_search_keys JOIN ads_words \
+                         ON ads_words.rowid = ads_search_keys.key \
+                         WHERE ads_search_keys.ad_id = ads_ads.id AND ads_words MATCH $n)",
+                        text,
+                    ));
+                }
+            }
+        }
+    }
     let mut add = |condition: &dyn Fn(usize) -> String, bind: Bind| {
         binds.push(bind);
         conditions.push(condition(binds.len()));
     };
-    for word in &query.words {
+    if let Some((template, text)) = words_condition {
         add(
-            &|n| format!("search_text LIKE ${n} ESCAPE '\\'"),
-            Bind::Text(like_pattern(word)),
+            &|n| template.replace("$n", &format!("${n}")),
+            Bind::Text(text),
         );
     }
     let equal = [
@@ -386,7 +480,7 @@ pub async fn search<'e, E: Executor<'e, Database = Any>>(
     };
     let sql = select(
         AD_COLUMNS,
-        "ads_ads",
+        &from,
         &format!("{filter} ORDER BY filed_at DESC, id DESC LIMIT {limit}"),
     );
     let mut statement = sqlx::query(AssertSqlSafe(sql));
@@ -397,7 +491,7 @@ pub async fn search<'e, E: Executor<'e, Database = Any>>(
         };
     }
     statement
-        .fetch_all(executor)
+        .fetch_all(db.pool())
         .await?
         .iter()
         .map(ad_from_row)

@@ -398,6 +398,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "political ads",
         include_str!("../../migrations/sqlite/0008_ads.sql"),
     ),
+    (
+        9,
+        "political ads search",
+        include_str!("../../migrations/sqlite/0009_ads_search.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -439,6 +444,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         8,
         "political ads",
         include_str!("../../migrations/postgres/0008_ads.sql"),
+    ),
+    (
+        9,
+        "political ads search",
+        include_str!("../../migrations/postgres/0009_ads_search.sql"),
     ),
 ];
 
