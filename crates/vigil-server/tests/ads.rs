@@ -770,7 +770,8 @@ async fn full_text(backend: Backend) {
     let keepers = titles(&app, "q=lighthouse%20keepers").await;
     assert_eq!(keepers, ["Port ad 1400", "Port ad 700", "Port ad 7"]);
     assert_eq!(titles(&app, "q=keepers%20lighthouse").await, keepers);
-    assert_eq!(titles(&app, "q=lightho").await, keepers, "a prefix");
+    assert_eq!(titles(&app, "q=lightho*").await, keepers, "a prefix");
+    assert!(titles(&app, "q=lightho").await.is_empty(), "whole words");
     assert_eq!(
         titles(&app, "q=harbour%20lighthouse-keepers").await,
         keepers

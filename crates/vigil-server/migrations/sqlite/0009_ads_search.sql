@@ -6,9 +6,12 @@
 -- copy of the text (contentless) and is kept by triggers, so every writer of
 -- ads_ads (filings, imports, corrections) keeps it current in its own
 -- transaction. It is derived data: rebuilding it from ads_ads loses nothing.
+-- The filing time is repeated here (it never changes) so that the ads with
+-- a word are put in order without reading their rows.
 CREATE TABLE ads_search_keys (
     key INTEGER PRIMARY KEY,
-    ad_id TEXT NOT NULL UNIQUE
+    ad_id TEXT NOT NULL UNIQUE,
+    filed TEXT NOT NULL
 );
 -- Diacritics are kept, as PostgreSQL's 'simple' configuration keeps them.
 CREATE VIRTUAL TABLE ads_words USING fts5(
@@ -18,12 +21,12 @@ CREATE VIRTUAL TABLE ads_words USING fts5(
     tokenize = 'unicode61 remove_diacritics 0'
 );
 
-INSERT INTO ads_search_keys (ad_id) SELECT id FROM ads_ads ORDER BY filed_at, id;
+INSERT INTO ads_search_keys (ad_id, filed) SELECT id, filed_at FROM ads_ads ORDER BY filed_at, id;
 INSERT INTO ads_words (rowid, search_text)
     SELECT k.key, a.search_text FROM ads_search_keys k JOIN ads_ads a ON a.id = k.ad_id;
 
 CREATE TRIGGER ads_ads_words_insert AFTER INSERT ON ads_ads BEGIN
-    INSERT INTO ads_search_keys (ad_id) VALUES (new.id);
+    INSERT INTO ads_search_keys (ad_id, filed) VALUES (new.id, new.filed_at);
     INSERT INTO ads_words (rowid, search_text)
         SELECT key, new.search_text FROM ads_search_keys WHERE ad_id = new.id;
 END;
