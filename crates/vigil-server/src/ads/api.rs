@@ -274,6 +274,7 @@ impl AdFilters {
             spend_max,
             targeting_category: self.targeting.clone(),
             after,
+            organisation: None,
         })
     }
 }

@@ -299,6 +299,81 @@ pub async fn findings_of(
     Ok((election, findings))
 }
 
+/// What a signed-in user may do to an ad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Powers {
+    /// Correct and withdraw it: a filer of the organisation that filed it.
+    pub amend: bool,
+    /// Remove it: a regulator.
+    pub remove: bool,
+}
+
+/// An ad for the people who may change it, with its findings in full
+/// (evidence for regulators). Anyone else is told there is no such ad.
+pub async fn ad_for_manager(
+    db: &Db,
+    principal: &Principal,
+    id: &str,
+) -> Result<(StoredAd, Vec<Finding>, Powers), ApiError> {
+    let ad = store::ad(db.pool(), id).await?.ok_or_else(not_found)?;
+    let powers = Powers {
+        amend: principal.has_role(&Role::FILER) && ad.organisation == principal.organisation.id,
+        remove: principal.has_role(&Role::REGULATOR),
+    };
+    if !powers.amend && !powers.remove {
+        return Err(not_found());
+    }
+    let (_, findings) = findings_of(db, &ad).await?;
+    Ok((ad, visible(findings, Some(principal)), powers))
+}
+
+/// One page of the ads the principal's organisation filed or imported.
+pub async fn own_ads(
+    db: &Db,
+    principal: &Principal,
+    after: Option<(String, String)>,
+    limit: usize,
+) -> Result<(Vec<StoredAd>, Option<String>), ApiError> {
+    needs(principal, &Role::FILER)?;
+    let query = AdQuery {
+        organisation: Some(principal.organisation.id.to_string()),
+        after,
+        ..AdQuery::default()
+    };
+    search(db, &query, limit).await
+}
+
+/// A sponsor's public page: its spending per month and per election, and
+/// its newest ads.
+pub struct SponsorReport {
+    pub months: Vec<SponsorSpend>,
+    pub elections: Vec<SponsorSpend>,
+    pub ads: Vec<StoredAd>,
+    pub next: Option<String>,
+}
+
+pub async fn sponsor_report(
+    db: &Db,
+    sponsor: &str,
+    after: Option<(String, String)>,
+) -> Result<SponsorReport, ApiError> {
+    let query = AdQuery {
+        sponsor: Some(sponsor.to_string()),
+        after,
+        ..AdQuery::default()
+    };
+    let (ads, next) = search(db, &query, 50).await?;
+    if ads.is_empty() && query.after.is_none() {
+        return Err(ApiError::NotFound("no ad has this sponsor".into()));
+    }
+    Ok(SponsorReport {
+        months: store::sponsor_months(db.pool(), sponsor).await?,
+        elections: store::sponsor_elections(db.pool(), sponsor).await?,
+        ads,
+        next,
+    })
+}
+
 /// An ad and its findings.
 pub async fn ad_findings(db: &Db, id: &str) -> Result<(StoredAd, Vec<Finding>), ApiError> {
     let ad = store::ad(db.pool(), id)

@@ -286,6 +286,8 @@ pub struct AdQuery {
     pub spend_min: Option<i64>,
     pub spend_max: Option<i64>,
     pub targeting_category: Option<String>,
+    /// The organisation that filed or imported the ads.
+    pub organisation: Option<String>,
     /// Keyset cursor: the `(filed_at, id)` of the last ad of the previous page.
     pub after: Option<(String, String)>,
 }
@@ -439,6 +441,7 @@ pub async fn search(db: &Db, query: &AdQuery, limit: usize) -> Result<Vec<Stored
         ("publisher_name", &query.publisher),
         ("language", &query.language),
         ("spend_currency", &query.currency),
+        ("organisation_id", &query.organisation),
     ];
     for (column, value) in equal {
         if let Some(value) = value {
@@ -631,47 +634,83 @@ pub async fn limits<'e, E: Executor<'e, Database = Any>>(
         .collect()
 }
 
+/// Sums of spend bounds per group and currency over the ads whose
+/// `column` equals `value` (withdrawn and removed ads ran too). The group
+/// is an SQL expression over `ads_ads`: a sponsor, an election, a month.
+/// Each line's `sponsor` holds the group.
+async fn spend_groups<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    (column, value): (&str, &str),
+    group: &str,
+) -> Result<Vec<super::domain::compliance::SponsorSpend>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {group} AS grouped, spend_currency, CAST(COUNT(*) AS BIGINT) AS ads, \
+         CAST(SUM(spend_lower) AS BIGINT) AS lower_sum, \
+         CAST(SUM(CASE WHEN spend_upper IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS open_ended, \
+         CAST(SUM(spend_upper) AS BIGINT) AS upper_sum \
+         FROM ads_ads WHERE {column} = $1 AND spend_currency IS NOT NULL \
+         GROUP BY {group}, spend_currency ORDER BY {group}, spend_currency"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(value.to_string())
+        .fetch_all(executor)
+        .await?
+        .iter()
+        .map(|row| {
+            let currency: String = row.try_get("spend_currency")?;
+            let currency = super::domain::Currency::parse(&currency)
+                .ok_or_else(|| corrupt("spend currency", &currency))?;
+            let lower: i64 = row.try_get("lower_sum")?;
+            let open_ended: i64 = row.try_get("open_ended")?;
+            let upper: Option<i64> = if open_ended > 0 {
+                None
+            } else {
+                row.try_get("upper_sum")?
+            };
+            let ads: i64 = row.try_get("ads")?;
+            let grouped: Option<String> = row.try_get("grouped")?;
+            Ok(super::domain::compliance::SponsorSpend {
+                sponsor: grouped.unwrap_or_default(),
+                lower: super::domain::money::format_minor(lower, &currency),
+                upper: upper.map(|u| super::domain::money::format_minor(u, &currency)),
+                currency,
+                ads: u64::try_from(ads).unwrap_or(0),
+                lower_minor: lower,
+                upper_minor: upper,
+            })
+        })
+        .collect()
+}
+
 /// Every sponsor's spending in an election per currency: sums of the lower
-/// and upper bounds over all its ads (withdrawn and removed ones ran too).
+/// and upper bounds over all its ads.
 pub async fn sponsor_spend<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     election: &str,
 ) -> Result<Vec<super::domain::compliance::SponsorSpend>, sqlx::Error> {
-    sqlx::query(
-        "SELECT sponsor_name, spend_currency, CAST(COUNT(*) AS BIGINT) AS ads, \
-         CAST(SUM(spend_lower) AS BIGINT) AS lower_sum, \
-         CAST(SUM(CASE WHEN spend_upper IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS open_ended, \
-         CAST(SUM(spend_upper) AS BIGINT) AS upper_sum \
-         FROM ads_ads WHERE election_id = $1 AND spend_currency IS NOT NULL \
-         GROUP BY sponsor_name, spend_currency ORDER BY sponsor_name, spend_currency",
+    spend_groups(executor, ("election_id", election), "sponsor_name").await
+}
+
+/// A sponsor's spending per month its ads started (`YYYY-MM` in `sponsor`).
+pub async fn sponsor_months<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    sponsor: &str,
+) -> Result<Vec<super::domain::compliance::SponsorSpend>, sqlx::Error> {
+    spend_groups(
+        executor,
+        ("sponsor_name", sponsor),
+        "substr(period_start, 1, 7)",
     )
-    .bind(election.to_string())
-    .fetch_all(executor)
-    .await?
-    .iter()
-    .map(|row| {
-        let currency: String = row.try_get("spend_currency")?;
-        let currency = super::domain::Currency::parse(&currency)
-            .ok_or_else(|| corrupt("spend currency", &currency))?;
-        let lower: i64 = row.try_get("lower_sum")?;
-        let open_ended: i64 = row.try_get("open_ended")?;
-        let upper: Option<i64> = if open_ended > 0 {
-            None
-        } else {
-            row.try_get("upper_sum")?
-        };
-        let ads: i64 = row.try_get("ads")?;
-        Ok(super::domain::compliance::SponsorSpend {
-            sponsor: row.try_get("sponsor_name")?,
-            lower: super::domain::money::format_minor(lower, &currency),
-            upper: upper.map(|u| super::domain::money::format_minor(u, &currency)),
-            currency,
-            ads: u64::try_from(ads).unwrap_or(0),
-            lower_minor: lower,
-            upper_minor: upper,
-        })
-    })
-    .collect()
+    .await
+}
+
+/// A sponsor's spending per election (the election id in `sponsor`; empty
+/// for ads linked to none).
+pub async fn sponsor_elections<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    sponsor: &str,
+) -> Result<Vec<super::domain::compliance::SponsorSpend>, sqlx::Error> {
+    spend_groups(executor, ("sponsor_name", sponsor), "election_id").await
 }
 
 /// An imported ad by its `source:external id`.

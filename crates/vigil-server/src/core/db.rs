@@ -403,6 +403,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "political ads search",
         include_str!("../../migrations/sqlite/0009_ads_search.sql"),
     ),
+    (
+        10,
+        "political ads filing",
+        include_str!("../../migrations/sqlite/0010_ads_filing.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -449,6 +454,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         9,
         "political ads search",
         include_str!("../../migrations/postgres/0009_ads_search.sql"),
+    ),
+    (
+        10,
+        "political ads filing",
+        include_str!("../../migrations/postgres/0010_ads_filing.sql"),
     ),
 ];
 

@@ -27,6 +27,8 @@ pub struct AdLine {
     id: String,
     title: String,
     sponsor: String,
+    /// The sponsor's name for its page's link.
+    sponsor_query: String,
     publisher: String,
     period: String,
     spend: String,
@@ -56,6 +58,7 @@ fn line(ad: &StoredAd) -> AdLine {
         id: ad.id.to_string(),
         title: ad.content.title.clone(),
         sponsor: ad.content.sponsor.name.clone(),
+        sponsor_query: url_encode(&ad.content.sponsor.name),
         publisher: ad.content.publisher.name.clone(),
         period: format!("{} – {}", ad.content.period_start, ad.content.period_end),
         spend: spend_text(&ad.content),
@@ -508,5 +511,103 @@ pub async fn election(
         rows,
         chart,
         findings,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SponsorForm {
+    name: String,
+    cursor: String,
+}
+
+/// A line of a spending table: what it groups, the ads, the amount.
+pub struct SpendLine {
+    group: String,
+    ads: u64,
+    spend: String,
+}
+
+#[derive(Template)]
+#[template(path = "ads_sponsor.html")]
+struct SponsorPage {
+    chrome: Chrome,
+    name: String,
+    /// One chart per currency.
+    charts: Vec<String>,
+    months: Vec<SpendLine>,
+    elections: Vec<SpendLine>,
+    ads: Vec<AdLine>,
+    next: Option<String>,
+    name_query: String,
+}
+
+/// Spend as a sum of bounds: exact, a range, or open-ended.
+fn spend_sum_text(spend: &crate::ads::domain::compliance::SponsorSpend) -> String {
+    match &spend.upper {
+        Some(upper) if *upper == spend.lower => format!("{} {}", spend.lower, spend.currency),
+        Some(upper) => format!("{}–{} {}", spend.lower, upper, spend.currency),
+        None => format!("at least {} {}", spend.lower, spend.currency),
+    }
+}
+
+/// A sponsor's page: spending per month (SVG) and per election, its ads.
+pub async fn sponsor(
+    State(state): State<AppState>,
+    csrf: FormToken,
+    Query(form): Query<SponsorForm>,
+) -> PageResult {
+    let after = Some(form.cursor.as_str())
+        .filter(|c| !c.is_empty())
+        .and_then(service::decode_cursor);
+    let report = service::sponsor_report(&state.db, &form.name, after).await?;
+    let mut currencies: Vec<&crate::ads::domain::Currency> =
+        report.months.iter().map(|m| &m.currency).collect();
+    currencies.dedup();
+    let charts = currencies
+        .iter()
+        .map(|currency| {
+            let unit = 10i64.pow(currency.exponent());
+            let whole = |minor: i64| u64::try_from(minor / unit).unwrap_or(0);
+            let columns: Vec<(String, [u64; 2])> = report
+                .months
+                .iter()
+                .filter(|m| &&m.currency == currency)
+                .map(|m| {
+                    let lower = whole(m.lower_minor);
+                    let upper = m.upper_minor.map_or(lower, whole);
+                    (m.sponsor.clone(), [lower, upper.saturating_sub(lower)])
+                })
+                .collect();
+            super::chart::stacked_columns(
+                &format!("Spending per month the ads started, {currency}"),
+                &format!("spend-{currency}"),
+                [
+                    ("bar-spend", &format!("{currency} at least")),
+                    ("bar-spend-range", &format!("{currency} more at most")),
+                ],
+                &columns,
+            )
+        })
+        .collect();
+    let lines = |spends: &[crate::ads::domain::compliance::SponsorSpend]| {
+        spends
+            .iter()
+            .map(|s| SpendLine {
+                group: s.sponsor.clone(),
+                ads: s.ads,
+                spend: spend_sum_text(s),
+            })
+            .collect::<Vec<_>>()
+    };
+    Ok(render(&SponsorPage {
+        chrome: Chrome::new(form.name.clone(), &csrf, "ads"),
+        charts,
+        months: lines(&report.months),
+        elections: lines(&report.elections),
+        ads: report.ads.iter().map(line).collect(),
+        next: report.next,
+        name_query: url_encode(&form.name),
+        name: form.name,
     }))
 }

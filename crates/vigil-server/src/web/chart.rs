@@ -18,25 +18,49 @@ const TOP: u64 = 16;
 
 /// A stacked bar chart of information items and alerts per week.
 pub fn weekly_bars(title: &str, weeks: &[WeekBar]) -> String {
-    let most = weeks
+    let columns: Vec<(String, [u64; 2])> = weeks
         .iter()
-        .map(|w| w.information + w.alerts)
+        .map(|w| (w.label.clone(), [w.information, w.alerts]))
+        .collect();
+    stacked_columns(
+        title,
+        "chart-title",
+        [
+            ("bar-information", "information items"),
+            ("bar-alert", "alerts"),
+        ],
+        &columns,
+    )
+}
+
+/// Columns of two stacked series, each series a (CSS class, name) pair:
+/// a column's title reads "label: value name".
+pub fn stacked_columns(
+    title: &str,
+    id: &str,
+    series: [(&str, &str); 2],
+    columns: &[(String, [u64; 2])],
+) -> String {
+    let most = columns
+        .iter()
+        .map(|(_, v)| v[0].saturating_add(v[1]))
         .max()
         .unwrap_or(0)
         .max(1);
     let plot_height = HEIGHT - BOTTOM - TOP;
-    let slot = (WIDTH - LEFT) / (weeks.len() as u64).max(1);
-    let bar = (slot * 3 / 5).max(4);
-    let scale = |n: u64| n * plot_height / most;
+    let slot = (WIDTH - LEFT) / (columns.len() as u64).max(1);
+    let bar = (slot * 3 / 5).clamp(4, 64);
+    // In u128: sums of money in minor units may be large.
+    let scale = |n: u64| (u128::from(n) * u128::from(plot_height) / u128::from(most)) as u64;
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="chart-title"><title id="chart-title">{}</title>"#,
+        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}"><title id="{id}">{}</title>"#,
         escape(title)
     );
     // Axis and a few gridlines with their values.
     for step in 0..=4u64 {
-        let value = most * step / 4;
+        let value = (u128::from(most) * u128::from(step) / 4) as u64;
         let y = HEIGHT - BOTTOM - scale(value);
         let _ = write!(
             svg,
@@ -45,32 +69,27 @@ pub fn weekly_bars(title: &str, weeks: &[WeekBar]) -> String {
             y + 4
         );
     }
-    for (i, week) in weeks.iter().enumerate() {
+    for (i, (label, values)) in columns.iter().enumerate() {
         let x = LEFT + slot * i as u64 + (slot - bar) / 2;
-        let info_height = scale(week.information);
-        let alert_height = scale(week.alerts);
-        let base = HEIGHT - BOTTOM;
-        let _ = write!(
-            svg,
-            r#"<rect class="bar-information" x="{x}" y="{}" width="{bar}" height="{info_height}"><title>{}: {} information items</title></rect>"#,
-            base - info_height,
-            escape(&week.label),
-            week.information
-        );
-        let _ = write!(
-            svg,
-            r#"<rect class="bar-alert" x="{x}" y="{}" width="{bar}" height="{alert_height}"><title>{}: {} alerts</title></rect>"#,
-            base - info_height - alert_height,
-            escape(&week.label),
-            week.alerts
-        );
-        if i % 2 == 0 || weeks.len() <= 8 {
+        let mut base = HEIGHT - BOTTOM;
+        for ((class, name), value) in series.iter().zip(values) {
+            let height = scale(*value);
+            let _ = write!(
+                svg,
+                r#"<rect class="{class}" x="{x}" y="{}" width="{bar}" height="{height}"><title>{}: {value} {}</title></rect>"#,
+                base - height,
+                escape(label),
+                escape(name)
+            );
+            base -= height;
+        }
+        if i % 2 == 0 || columns.len() <= 8 {
             let _ = write!(
                 svg,
                 r#"<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>"#,
                 x + bar / 2,
                 HEIGHT - BOTTOM + 16,
-                escape(&week.label)
+                escape(label)
             );
         }
     }

@@ -3,7 +3,9 @@
 //! (`static/`), over the same services as the JSON API. Pages read the
 //! session cookie only; every form carries a CSRF token bound to a cookie
 //! (on top of the Fetch-metadata check every route has).
+mod ad_form;
 mod ads;
+mod ads_filing;
 mod alerts;
 mod chart;
 pub mod compose;
@@ -48,6 +50,18 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(alerts::release_page).post(alerts::release),
         )
         .route("/ads", get(ads::search))
+        .route("/ads/filing", get(ads_filing::filing))
+        .route(
+            "/ads/new",
+            get(ads_filing::new_form).post(ads_filing::create),
+        )
+        .route("/ads/notices", get(ads_filing::notices))
+        .route("/ads/notices/{tracking}/decide", post(ads_filing::decide))
+        .route("/ads/sponsors", get(ads::sponsor))
+        .route("/ads/{id}/manage", get(ads_filing::manage))
+        .route("/ads/{id}/correct", post(ads_filing::correct))
+        .route("/ads/{id}/withdraw", post(ads_filing::withdraw))
+        .route("/ads/{id}/remove", post(ads_filing::remove))
         .route("/ads/{id}", get(ads::detail))
         .route("/ads/{id}/notices", post(ads::submit_notice))
         .route("/notices/{tracking}", get(ads::notice_status))
@@ -87,17 +101,29 @@ pub struct Chrome {
     pub links: Vec<(&'static str, &'static str, &'static str)>,
 }
 
-/// The sections a user's roles open: the Rapid Alert System for everyone
-/// but results-only staff, the typing screens for typists and coordinators.
+/// The sections a user's roles open: the ad repository's pages for filers
+/// and regulators, the Rapid Alert System for the other roles, the typing
+/// screens for typists and coordinators.
 fn nav_links(principal: &Principal) -> Vec<(&'static str, &'static str, &'static str)> {
     use crate::accounts::domain::Role;
     let results_staff = principal.has_role(&Role::TYPIST) || principal.has_role(&Role::COORDINATOR);
-    let alerts_user = principal
-        .user
-        .roles
-        .iter()
-        .any(|r| *r != Role::TYPIST && *r != Role::COORDINATOR);
+    let alerts_user = principal.user.roles.iter().any(|r| {
+        ![
+            Role::TYPIST,
+            Role::COORDINATOR,
+            Role::FILER,
+            Role::REGULATOR,
+        ]
+        .contains(r)
+    });
     let mut links = Vec::new();
+    if principal.has_role(&Role::FILER) {
+        links.push(("filing", "/ads/filing", "Your ads"));
+    }
+    if principal.has_role(&Role::FILER) || principal.has_role(&Role::REGULATOR) {
+        links.push(("notices", "/ads/notices", "Notices"));
+        links.push(("ads", "/ads", "Political ads"));
+    }
     if alerts_user {
         links.extend([
             ("feed", "/feed", "Live feed"),
@@ -170,6 +196,11 @@ fn flash_message(done: &str) -> Option<&'static str> {
         "entry-different" => "The two entries differ: a coordinator compares them.",
         "entry-errors" => "The form does not add up: a coordinator checks it.",
         "decided" => "Decision recorded.",
+        "ad-filed" => "Filed: the ad and its transparency notice are public now.",
+        "ad-corrected" => "Correction saved as a new version of the ad.",
+        "ad-withdrawn" => "Withdrawn: the ad stays public, marked as withdrawn.",
+        "ad-removed" => "Removed: the ad stays public, marked as removed, with the reason.",
+        "notice-decided" => "Recorded: the notifier sees it by tracking number.",
         _ => return None,
     })
 }
