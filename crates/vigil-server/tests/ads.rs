@@ -517,6 +517,44 @@ async fn story(backend: Backend) {
     let broken = import(b"{\"data\": [".to_vec(), &filer).send().await;
     assert_eq!(fields_of(&broken), ["file"]);
 
+    // The generic CSV: columns named as the filing form's fields; rows that
+    // do not read are named by the line they start on, the others stored.
+    let csv = app
+        .request("POST", "/api/ads/import?format=csv&country=EE")
+        .basic(&filer, PASSWORD)
+        .raw(
+            "text/csv",
+            include_bytes!("fixtures/ads/generic.csv").to_vec(),
+        )
+        .send()
+        .await
+        .json();
+    assert_eq!(csv["added"], 2, "{csv}");
+    let lines: Vec<u64> = csv["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [5, 6], "{csv}");
+    assert_eq!(
+        titles(&app, "q=billboard").await,
+        ["Billboard Tartu"],
+        "stored and searchable"
+    );
+    let wrong = app
+        .request("POST", "/api/ads/import?format=csv")
+        .basic(&filer, PASSWORD)
+        .raw("text/csv", b"source_id,sponsor\nx,y\n".to_vec())
+        .send()
+        .await;
+    assert_eq!(fields_of(&wrong), ["file"]);
+    assert!(
+        wrong.text().contains("unknown column sponsor"),
+        "{}",
+        wrong.text()
+    );
+
     // Citizens' notices (Art. 15): a reasoned explanation, a name and an
     // email; acknowledged at once with a tracking number; the identity
     // stays in the queue of the ad's publisher and the regulators.

@@ -29,7 +29,8 @@ enum AdsCommand {
     Import {
         file: PathBuf,
         /// meta (Ad Library API JSON or JSON Lines), google
-        /// (google-political-ads-creative-stats.csv) or jsonl (generic)
+        /// (google-political-ads-creative-stats.csv), jsonl (generic) or csv
+        /// (generic: columns named as the filing form's fields, docs/ads.md)
         #[arg(long)]
         format: String,
         /// The account importing (a filer or regulator); its organisation holds the ads
@@ -65,7 +66,7 @@ pub async fn run(args: AdsArgs) -> anyhow::Result<ExitCode> {
         json,
     } = args.command;
     let format =
-        Format::parse(&format).ok_or_else(|| anyhow!("--format: meta, google or jsonl"))?;
+        Format::parse(&format).ok_or_else(|| anyhow!("--format: meta, google, jsonl or csv"))?;
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let options = ImportOptions {
         country,

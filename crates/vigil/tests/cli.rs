@@ -516,7 +516,7 @@ fn ads_are_imported_from_the_google_bundle() {
         "erc",
     ]);
     assert_eq!(wrong.status.code(), Some(2));
-    assert!(text(&wrong).contains("--format: meta, google or jsonl"));
+    assert!(text(&wrong).contains("--format: meta, google, jsonl or csv"));
     let verified = vigil(&["log", "verify", "--data-dir", data]);
     assert!(verified.status.success(), "{}", text(&verified));
     std::fs::remove_dir_all(&dir).unwrap();

@@ -118,7 +118,8 @@ async fn notice_counts(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
-    /// `meta` (Ad Library API JSON), `google` (creative-stats CSV) or `jsonl`.
+    /// `meta` (Ad Library API JSON), `google` (creative-stats CSV), `jsonl`
+    /// or `csv` (generic: columns named as the filing form's fields).
     format: String,
     /// Country of dissemination for rows that give none.
     country: Option<String>,
@@ -143,7 +144,10 @@ async fn import_ads(
     body: axum::body::Bytes,
 ) -> Result<Json<super::service::ImportReport>, ApiError> {
     let format = super::import::Format::parse(&params.format).ok_or_else(|| {
-        ApiError::invalid(vec![FieldError::new("format", "meta, google or jsonl")])
+        ApiError::invalid(vec![FieldError::new(
+            "format",
+            "meta, google, jsonl or csv",
+        )])
     })?;
     let options = super::import::ImportOptions {
         country: params.country,

@@ -3,8 +3,10 @@
 //! strings, an open top bucket, `beneficiary_payers`; the access token in
 //! `ad_snapshot_url` is never kept), the Google political-ads transparency
 //! bundle's `creative-stats` CSV (by header name, one currency's columns,
-//! bucket strings), and a generic JSON Lines format (`{"source_id", "ad"}`
-//! with the filing format as `ad`). Pure: bytes in, rows out; each bad row
+//! bucket strings), a generic JSON Lines format (`{"source_id", "ad"}`
+//! with the filing format as `ad`), and a generic CSV whose columns are the
+//! fields of the flat form (`title`, `sponsor.name`, `spend.amount`…, see
+//! `domain::flat`) with `source_id` and optional `spend_range.*` columns. Pure: bytes in, rows out; each bad row
 //! is named by its line (or record) number and the others are kept.
 use super::domain::ad::{CountRange, DeliveryShare, Entity};
 use super::domain::money::parse_minor;
@@ -17,6 +19,7 @@ pub enum Format {
     Meta,
     Google,
     Jsonl,
+    Csv,
 }
 
 impl Format {
@@ -25,6 +28,7 @@ impl Format {
             "meta" => Some(Format::Meta),
             "google" => Some(Format::Google),
             "jsonl" => Some(Format::Jsonl),
+            "csv" => Some(Format::Csv),
             _ => None,
         }
     }
@@ -84,6 +88,7 @@ pub fn read(
         Format::Meta => read_meta(bytes, options),
         Format::Google => read_google(bytes, options),
         Format::Jsonl => Ok(read_jsonl(bytes)),
+        Format::Csv => read_csv(bytes, options),
     }
 }
 
@@ -457,6 +462,43 @@ pub fn impressions_bucket(text: &str) -> Option<CountRange> {
     })
 }
 
+/// The line a CSV record starts on, from the reader's byte offsets (its own
+/// line count skips the line breaks inside quoted cells). Offsets are asked
+/// in increasing order, so counting is linear.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    counted_to: usize,
+    breaks: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> LineCounter<'a> {
+        LineCounter {
+            bytes,
+            counted_to: 0,
+            breaks: 0,
+        }
+    }
+
+    fn line(&mut self, offset: u64) -> u64 {
+        let mut offset = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        // The reader's offset may stop on the line break before a record.
+        if self.bytes.get(offset) == Some(&b'\n') {
+            offset += 1;
+        }
+        if offset > self.counted_to {
+            self.breaks += self.bytes[self.counted_to..offset]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.counted_to = offset;
+        }
+        self.breaks + 1
+    }
+}
+
 fn read_google(bytes: &[u8], options: &ImportOptions) -> Result<Vec<ImportRow>, String> {
     let currency = options.currency.clone().unwrap_or_else(|| "EUR".into());
     let currency = Currency::parse(&currency)
@@ -495,15 +537,17 @@ fn read_google(bytes: &[u8], options: &ImportOptions) -> Result<Vec<ImportRow>, 
         ));
     }
     let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i as u64 + 2;
+    let mut lines = LineCounter::new(bytes);
+    for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
+                let line = e.position().map_or(0, |p| lines.line(p.byte()));
                 rows.push(Err(error(line, format!("the row does not read: {e}"))));
                 continue;
             }
         };
+        let line = record.position().map_or(0, |p| lines.line(p.byte()));
         let get = |name: &str| {
             column(name)
                 .and_then(|c| record.get(c))
@@ -650,6 +694,124 @@ fn read_jsonl(bytes: &[u8]) -> Vec<ImportRow> {
             ))
         })
         .collect()
+}
+
+// ---------- generic CSV ----------
+
+/// Columns of the generic CSV beside the flat form's fields: the row's id
+/// in the source, and a range of spend (as platforms publish) when there is
+/// no exact amount.
+const CSV_EXTRA_COLUMNS: [&str; 4] = [
+    "source_id",
+    "spend_range.currency",
+    "spend_range.lower",
+    "spend_range.upper",
+];
+
+fn read_csv(bytes: &[u8], options: &ImportOptions) -> Result<Vec<ImportRow>, String> {
+    use super::domain::flat;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| format!("the CSV header does not read: {e}"))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    // A column the format does not know is a wrong mapping, not a bad row.
+    let unknown: Vec<&str> = headers
+        .iter()
+        .map(String::as_str)
+        .filter(|h| !CSV_EXTRA_COLUMNS.contains(h) && !flat::fields().any(|f| f.name == *h))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "unknown column{} {} (the columns are source_id, spend_range.currency, spend_range.lower, spend_range.upper and the fields of the filing form: {})",
+            if unknown.len() == 1 { "" } else { "s" },
+            unknown.join(", "),
+            flat::fields()
+                .map(|f| f.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !headers.iter().any(|h| h == "source_id") {
+        return Err("the CSV has no source_id column (each row's id in its source)".into());
+    }
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut lines = LineCounter::new(bytes);
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| lines.line(p.byte()));
+                rows.push(Err(error(line, format!("the row does not read: {e}"))));
+                // A broken quote may swallow the rest: stop rather than guess.
+                if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. }) {
+                    break;
+                }
+                continue;
+            }
+        }
+        // The line the record starts on (a quoted cell may hold line breaks).
+        let line = record.position().map_or(0, |p| lines.line(p.byte()));
+        let mut values: std::collections::HashMap<String, String> = headers
+            .iter()
+            .cloned()
+            .zip(record.iter().map(|v| v.trim().to_string()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let row = (|| -> Result<(String, AdContent), String> {
+            let id = values.remove("source_id").ok_or("no source_id")?;
+            if id.len() > 200 {
+                return Err("source_id: at most 200 characters".into());
+            }
+            let range = (
+                values.remove("spend_range.currency"),
+                values.remove("spend_range.lower"),
+                values.remove("spend_range.upper"),
+            );
+            if let Some(country) = &options.country {
+                values
+                    .entry("countries".into())
+                    .or_insert_with(|| country.clone());
+            }
+            if let Some(language) = &options.language {
+                values
+                    .entry("creative.language".into())
+                    .or_insert_with(|| language.clone());
+            }
+            if let Some(election) = &options.election {
+                values.insert("election".into(), election.clone());
+            }
+            let mut content = flat::read(&values, &AdContent::default()).map_err(|errors| {
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })?;
+            if let (currency, Some(lower), upper) = range {
+                let currency = currency
+                    .or_else(|| options.currency.clone())
+                    .ok_or("spend_range.currency: which currency the range is in")?;
+                let currency = Currency::parse(&currency)
+                    .ok_or_else(|| format!("spend_range.currency: {currency:?} is not ISO 4217"))?;
+                let bound =
+                    |v: &str| parse_minor(v, &currency).map_err(|e| format!("spend_range: {e}"));
+                content.spend_range = Some(MoneyRange {
+                    lower_minor: bound(&lower)?,
+                    upper_minor: upper.as_deref().map(bound).transpose()?,
+                    currency,
+                });
+            }
+            content.external_ids.insert("csv".into(), id.clone());
+            Ok((format!("csv:{id}"), content))
+        })();
+        rows.push(row.map(|r| imported(line, r)).map_err(|m| error(line, m)));
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -926,5 +1088,61 @@ mod tests {
         );
         assert_eq!(rows[2].as_ref().unwrap_err().line, 3);
         assert_eq!(ok(&rows)[0].key, "jsonl:print-2029-001");
+    }
+
+    #[test]
+    fn generic_csv_reads_the_flat_form_by_column_name() {
+        let mut options = options();
+        options.currency = None;
+        let rows = read(
+            Format::Csv,
+            include_bytes!("../../tests/fixtures/ads/generic.csv"),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(rows.len(), 4);
+        let good = ok(&rows);
+        assert_eq!(good.len(), 2);
+        assert_eq!(good[0].key, "csv:radio-2029-101");
+        let radio = &good[0].content;
+        assert_eq!(radio.spend.as_ref().unwrap().amount, "1800.50");
+        assert_eq!(
+            radio.targeting.personal_data_categories,
+            ["location", "age"]
+        );
+        assert_eq!(
+            radio.delivery.by_region[1].key, "Tartu",
+            "a cell over two lines"
+        );
+        let billboard = &good[1].content;
+        assert_eq!(billboard.countries, ["EE", "LV"]);
+        let range = billboard.spend_range.as_ref().unwrap();
+        assert_eq!(
+            (range.lower_minor, range.upper_minor),
+            (100_000, Some(499_999))
+        );
+        // Bad rows are named by the line they start on; the others are kept.
+        let bad: Vec<(u64, &str)> = rows
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .map(|e| (e.line, e.message.as_str()))
+            .collect();
+        assert_eq!(bad[0].0, 5, "{bad:?}");
+        assert!(bad[0].1.contains("spend.origin"), "{bad:?}");
+        assert_eq!(bad[1].0, 6);
+        assert!(bad[1].1.contains("spend_range.currency"), "{bad:?}");
+    }
+
+    #[test]
+    fn a_generic_csv_with_a_wrong_column_is_refused_whole() {
+        let error = read(
+            Format::Csv,
+            b"source_id,title,sponsor\r\nx,Title,Someone\r\n",
+            &options(),
+        )
+        .unwrap_err();
+        assert!(error.contains("unknown column sponsor"), "{error}");
+        let error = read(Format::Csv, b"title\r\nT\r\n", &options()).unwrap_err();
+        assert!(error.contains("no source_id"), "{error}");
     }
 }

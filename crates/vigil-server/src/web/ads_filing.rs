@@ -4,9 +4,9 @@
 //! regulator's removal with the findings' evidence, and the queue of
 //! citizens' notices where decisions are recorded. Over the same use cases
 //! as the JSON API; who may do what is decided there.
-use super::ad_form::{self, Shape};
 use super::*;
 use crate::ads::domain::compliance::Finding;
+use crate::ads::domain::flat::{self as ad_form, Shape};
 use crate::ads::domain::notice::NoticeStep;
 use crate::ads::domain::{AdContent, CalendarEntry};
 use crate::ads::service::{self, Powers};

@@ -3,7 +3,6 @@
 //! (`static/`), over the same services as the JSON API. Pages read the
 //! session cookie only; every form carries a CSRF token bound to a cookie
 //! (on top of the Fetch-metadata check every route has).
-mod ad_form;
 mod ads;
 mod ads_filing;
 mod alerts;

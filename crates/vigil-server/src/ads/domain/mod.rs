@@ -3,6 +3,7 @@
 //! calendar. No I/O.
 pub mod ad;
 pub mod compliance;
+pub mod flat;
 pub mod money;
 pub mod notice;
 

@@ -1,8 +1,10 @@
-//! The filing form of a political ad: one table of fields, named by the
-//! same paths as the JSON record and its error messages (`sponsor.name`,
-//! `spend.amount`), so that the form is read into the record, a record is
-//! written back into the form for a correction, and every fault the record's
-//! check names lands beside its field. Nothing here does I/O.
+//! The flat form of a political ad: one table of fields, named by the same
+//! paths as the JSON record and its error messages (`sponsor.name`,
+//! `spend.amount`). The web's filing form shows these fields and the generic
+//! CSV import takes them as column names; a flat form is read into the
+//! record, a record is written back into it for a correction, and every
+//! fault the record's check names lands beside its field. Nothing here
+//! does I/O.
 use crate::ads::domain::AdContent;
 use crate::core::error::FieldError;
 use serde_json::{Map, Value};
