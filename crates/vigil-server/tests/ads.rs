@@ -711,6 +711,64 @@ async fn story(backend: Backend) {
         .await;
     assert_eq!(limited.status, 429);
 
+    // Identities expire after the retention once decided (open notices keep
+    // theirs), and a notifier's identity is erased on request; the notices
+    // stay and the log still verifies.
+    let queue_emails = || async {
+        app.request("GET", "/api/ads/notices")
+            .basic(&regulator, PASSWORD)
+            .send()
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                (
+                    n["tracking"].as_str().unwrap().to_string(),
+                    n["notifier_email"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let kept = vigil_server::ads::notices::expire_identities(
+        &app.db,
+        std::time::Duration::from_secs(3600),
+    )
+    .await
+    .unwrap();
+    assert_eq!(kept, 0, "decided within the retention");
+    let erased = vigil_server::ads::notices::expire_identities(&app.db, std::time::Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(erased, 1, "only the decided notice");
+    let emails = queue_emails().await;
+    assert_eq!(emails.len(), 5);
+    for (number, email) in &emails {
+        assert_eq!(email.is_null(), *number == tracking, "{number}: {email}");
+    }
+    let open = emails
+        .iter()
+        .find(|(n, _)| *n != tracking)
+        .unwrap()
+        .0
+        .clone();
+    vigil_server::ads::notices::redact(
+        &app.db,
+        &vigil_server::core::audit::Actor::CommandLine,
+        &open,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        queue_emails()
+            .await
+            .iter()
+            .filter(|(_, e)| e.is_null())
+            .count(),
+        2
+    );
+
     // Every version went through the log.
     let verifier = vigil_tlog::LogVerifier::parse(&app.ledger.verifier_key()).unwrap();
     app.ledger.checkpoint().await.unwrap();
@@ -718,6 +776,7 @@ async fn story(backend: Backend) {
         .await
         .unwrap();
     assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.redacted_records, 2, "the two erased identities");
     app.stop().await;
 }
 

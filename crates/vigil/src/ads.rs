@@ -1,6 +1,8 @@
 //! `vigil ads import`: ads from the Meta Ad Library API's JSON, Google's
-//! political-ads bundle (creative-stats CSV) or the generic JSON Lines
-//! format, into the repository, on the server's machine (docs/ads.md).
+//! political-ads bundle (creative-stats CSV) or the generic JSON Lines and
+//! CSV formats, into the repository, on the server's machine (docs/ads.md).
+//! `vigil ads redact-notice` and `expire-notices`: erasing notifiers'
+//! identities on request or after the retention period.
 use crate::StoreArgs;
 use anyhow::{Context, anyhow};
 use clap::{Args, Subcommand};
@@ -52,37 +54,85 @@ enum AdsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Erase the name and email of a citizen's notice (the notifier's
+    /// request); the notice stays, the log still verifies
+    RedactNotice { tracking: String },
+    /// Erase the identities of notices decided longer ago than the
+    /// retention (the server does this every hour)
+    ExpireNotices {
+        /// Days after the decision [default: 90]
+        #[arg(long)]
+        older_than_days: Option<u64>,
+    },
 }
 
 pub async fn run(args: AdsArgs) -> anyhow::Result<ExitCode> {
-    let AdsCommand::Import {
-        file,
-        format,
-        user,
-        country,
-        language,
-        currency,
-        election,
-        json,
-    } = args.command;
-    let format =
-        Format::parse(&format).ok_or_else(|| anyhow!("--format: meta, google, jsonl or csv"))?;
-    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let options = ImportOptions {
-        country,
-        language,
-        currency: Some(currency),
-        election,
-        today: vigil_server::core::time::Timestamp::now()
-            .to_string()
-            .chars()
-            .take(10)
-            .collect(),
-    };
-    let rows = read(format, &bytes, &options).map_err(|e| anyhow!("{}: {e}", file.display()))?;
     let settings = args.store.settings(ConfigLayer::default())?;
-    let (db, _) = open_store(&settings).await?;
-    let principal = vigil_server::accounts::service::principal_of(&db, &user).await?;
+    match args.command {
+        AdsCommand::Import {
+            file,
+            format,
+            user,
+            country,
+            language,
+            currency,
+            election,
+            json,
+        } => {
+            let options = ImportOptions {
+                country,
+                language,
+                currency: Some(currency),
+                election,
+                today: vigil_server::core::time::Timestamp::now()
+                    .to_string()
+                    .chars()
+                    .take(10)
+                    .collect(),
+            };
+            import(&settings, file, &format, &user, options, json).await
+        }
+        AdsCommand::RedactNotice { tracking } => {
+            let (db, _) = open_store(&settings).await?;
+            let result = vigil_server::ads::notices::redact(
+                &db,
+                &vigil_server::core::audit::Actor::CommandLine,
+                &tracking,
+            )
+            .await;
+            db.close().await;
+            result?;
+            println!("{tracking}: the notifier's name and email are erased");
+            Ok(ExitCode::SUCCESS)
+        }
+        AdsCommand::ExpireNotices { older_than_days } => {
+            let retention = older_than_days
+                .map_or(vigil_server::ads::notices::IDENTITY_RETENTION, |days| {
+                    std::time::Duration::from_secs(days.saturating_mul(24 * 3600))
+                });
+            let (db, _) = open_store(&settings).await?;
+            let result = vigil_server::ads::notices::expire_identities(&db, retention).await;
+            db.close().await;
+            println!("{} notices' identities erased", result?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn import(
+    settings: &vigil_server::core::config::Settings,
+    file: PathBuf,
+    format: &str,
+    user: &str,
+    options: ImportOptions,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let format =
+        Format::parse(format).ok_or_else(|| anyhow!("--format: meta, google, jsonl or csv"))?;
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let rows = read(format, &bytes, &options).map_err(|e| anyhow!("{}: {e}", file.display()))?;
+    let (db, _) = open_store(settings).await?;
+    let principal = vigil_server::accounts::service::principal_of(&db, user).await?;
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new(rows.len() as u64)
     } else {

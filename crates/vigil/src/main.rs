@@ -107,6 +107,10 @@ struct ServeArgs {
     /// Largest request body accepted, in bytes [default: 10485760]
     #[arg(long, env = "VIGIL_MAX_BODY_BYTES")]
     max_body_bytes: Option<usize>,
+    /// Days a decided citizen's notice about an ad keeps the notifier's
+    /// name and email [default: 90]
+    #[arg(long, env = "VIGIL_NOTICE_RETENTION_DAYS")]
+    notice_retention_days: Option<u64>,
     /// Seed demonstration organisations and users into an empty store
     #[arg(long)]
     demo: bool,
@@ -119,6 +123,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         checkpoint_interval_seconds: args.checkpoint_interval,
         public_url: args.public_url,
         max_body_bytes: args.max_body_bytes,
+        notice_retention_days: args.notice_retention_days,
         ..ConfigLayer::default()
     })?;
     let server = Server::bind(settings).await?;

@@ -11,6 +11,7 @@ use super::domain::notice::{
 use super::store as ads_store;
 use crate::accounts::domain::Role;
 use crate::accounts::service::Principal;
+use crate::core::audit::{self, Actor, AuditEvent, Outcome};
 use crate::core::db::{Db, WriteTx, row_version};
 use crate::core::error::ApiError;
 use crate::core::ledger::record::{Personal, Record, Value};
@@ -284,6 +285,81 @@ pub async fn decide(
     save(&mut tx, &current, None, false).await?;
     tx.commit().await?;
     Ok(current)
+}
+
+/// How long a decided notice keeps its notifier's identity by default: the
+/// publisher and the regulator have answered by then, and the notifier can
+/// follow the outcome by tracking number without it.
+pub const IDENTITY_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// Erases the personal data of notices (name, email, keyed address digest
+/// and the salt that made them checkable against the log). The log keeps
+/// the notices' other data and still verifies; nothing can bring the
+/// identity back.
+async fn erase_identity(tx: &mut WriteTx, filter: &str, bind: String) -> Result<u64, sqlx::Error> {
+    let sql = format!(
+        "UPDATE ads_notices SET notifier_name = NULL, notifier_email = NULL, source_digest = NULL, personal_salt = NULL \
+         WHERE personal_salt IS NOT NULL AND {filter}"
+    );
+    Ok(sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(bind)
+        .execute(tx.conn())
+        .await?
+        .rows_affected())
+}
+
+/// Erases one notifier's identity (their request, or a regulator's
+/// decision); the notice stays in the queue as "redacted".
+pub async fn redact(db: &Db, actor: &Actor, tracking: &str) -> Result<(), ApiError> {
+    let missing = || ApiError::NotFound("no notice has this tracking number".into());
+    let tracking = normalise_tracking(tracking).ok_or_else(missing)?;
+    let mut tx = db.write().await?;
+    notice(tx.conn(), &tracking).await?.ok_or_else(missing)?;
+    erase_identity(&mut tx, "id = $1", tracking.clone()).await?;
+    audit::record(
+        &mut tx,
+        AuditEvent {
+            actor,
+            action: "ads.notice_identity_redacted",
+            subject: &tracking,
+            outcome: Outcome::Success,
+            details: serde_json::json!({}),
+            ip: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Erases the identity of every notice decided more than `retention` ago
+/// (notices still open keep it: their notifier may be asked more). Returns
+/// how many were erased; the server runs this every hour.
+pub async fn expire_identities(db: &Db, retention: Duration) -> Result<u64, ApiError> {
+    let cutoff = Timestamp::now().minus(retention).to_string();
+    let mut tx = db.write().await?;
+    let erased = erase_identity(
+        &mut tx,
+        "status IN ('upheld', 'rejected') AND updated_at < $1",
+        cutoff.clone(),
+    )
+    .await?;
+    if erased > 0 {
+        audit::record(
+            &mut tx,
+            AuditEvent {
+                actor: &Actor::System,
+                action: "ads.notice_identities_expired",
+                subject: "ads_notices",
+                outcome: Outcome::Success,
+                details: serde_json::json!({"notices": erased, "decided_before": cutoff}),
+                ip: None,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(erased)
 }
 
 /// Notices per status, over all ads or one election's (public; no identity).

@@ -29,6 +29,8 @@ pub struct ConfigLayer {
     pub max_body_bytes: Option<usize>,
     /// Seconds a request may take.
     pub request_timeout_seconds: Option<u64>,
+    /// Days a decided citizen's notice keeps its notifier's name and email.
+    pub notice_retention_days: Option<u64>,
 }
 
 #[derive(Debug, Error)]
@@ -76,6 +78,7 @@ impl ConfigLayer {
             request_timeout_seconds: self
                 .request_timeout_seconds
                 .or(lower.request_timeout_seconds),
+            notice_retention_days: self.notice_retention_days.or(lower.notice_retention_days),
         }
     }
 
@@ -110,6 +113,11 @@ impl ConfigLayer {
                 .is_some_and(|u| u.starts_with("https://")),
             max_body_bytes: self.max_body_bytes.unwrap_or(10 * 1024 * 1024),
             request_timeout: Duration::from_secs(self.request_timeout_seconds.unwrap_or(60)),
+            notice_retention: self
+                .notice_retention_days
+                .map_or(crate::ads::notices::IDENTITY_RETENTION, |days| {
+                    Duration::from_secs(days.saturating_mul(24 * 3600))
+                }),
         })
     }
 }
@@ -126,6 +134,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// How long a decided notice keeps its notifier's identity.
+    pub notice_retention: Duration,
 }
 
 #[cfg(test)]

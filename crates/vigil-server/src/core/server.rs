@@ -276,6 +276,29 @@ async fn checkpoint_loop(
     }
 }
 
+/// Hourly housekeeping until `stop` fires: the identities of citizens'
+/// notices decided longer ago than the retention are erased.
+async fn housekeeping_loop(
+    db: crate::core::db::Db,
+    notice_retention: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(3600));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                match crate::ads::notices::expire_identities(&db, notice_retention).await {
+                    Ok(0) => {}
+                    Ok(erased) => tracing::info!(erased, "notifiers' identities erased after the retention period"),
+                    Err(e) => tracing::error!(error = %e, "erasing expired notifiers' identities failed"),
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 async fn shutdown_signal() {
     let interrupt = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -356,6 +379,11 @@ impl Server {
             settings.checkpoint_interval,
             stop.subscribe(),
         ));
+        let housekeeping = tokio::spawn(housekeeping_loop(
+            state.db.clone(),
+            settings.notice_retention,
+            stop.subscribe(),
+        ));
         let app = app(state.clone(), &settings);
         let stop = Arc::new(stop);
         let stopping = stop.clone();
@@ -372,6 +400,7 @@ impl Server {
         .context("serving HTTP")?;
         stop.send_replace(true);
         let _ = checkpoints.await;
+        let _ = housekeeping.await;
         if let Err(e) = state.ledger.checkpoint().await {
             tracing::error!(
                 error = format!("{e:#}"),
