@@ -69,7 +69,7 @@ enum BenchCommand {
         /// Synthetic ads imported
         #[arg(long, default_value_t = 1_000_000)]
         ads: usize,
-        /// Searches timed (five shapes)
+        /// Searches timed (six shapes)
         #[arg(long, default_value_t = 200)]
         queries: usize,
         /// Search and export the ads an earlier run imported into this store

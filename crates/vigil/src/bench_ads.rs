@@ -195,12 +195,19 @@ async fn search_and_export(
     sequence: &mut Sequence,
     queries: usize,
 ) -> anyhow::Result<()> {
-    // Searches: five shapes of public query, each `queries / 5` times.
+    // Searches: six shapes of public query, each `queries / 6` times.
     let shapes: Vec<(&str, QueryShape)> = vec![
         (
             "one word",
             Box::new(|s: &mut Sequence| AdQuery {
                 words: vec![WORDS[s.next(30) as usize].into()],
+                ..AdQuery::default()
+            }),
+        ),
+        (
+            "a rare word (an ad's number)",
+            Box::new(|s: &mut Sequence| AdQuery {
+                words: vec![s.next(1_000_000).to_string()],
                 ..AdQuery::default()
             }),
         ),
