@@ -56,7 +56,7 @@ async fn the_ad_repository_is_public_searchable_and_explained_in_real_browsers()
         .find_all(Locator::Css("#ads tbody tr"))
         .await
         .unwrap();
-    assert_eq!(rows.len(), 9, "eight demo ads and the one above");
+    assert_eq!(rows.len(), 10, "nine demo ads and the one above");
     screenshots(&client, "ads-01-search").await;
 
     // Words and a filter: the one ad about the Ribeira.

@@ -3,7 +3,10 @@
 //! limits, and ads of the same lists filed by a local newspaper through the
 //! same use cases as the API, a few with findings: a sponsor without
 //! contact details, no Art. 5(2) declaration, targeting below the voting
-//! age, spending past a limit; one corrected, one withdrawn, one removed.
+//! age, spending past a limit; one corrected, one withdrawn, one removed;
+//! an earlier ad of one list for the European Parliament election (its
+//! sponsor page spans two months); and citizens' notices, one open and one
+//! decided, in the publisher's and the regulator's queue.
 use crate::ads::domain::{AdContent, CalendarEntry};
 use crate::ads::service;
 use crate::ads::store::SpendingLimit;
@@ -154,6 +157,64 @@ pub async fn seed(db: &Db) -> Result<(), ApiError> {
         &regulator,
         ids[6].as_str(),
         "No declaration under Art. 5(2) of Regulation (EU) 2024/900 within three months of the election.".into(),
+    )
+    .await?;
+    let mut european = ad(
+        8,
+        "Aliança Verde",
+        "Rios limpos em toda a Europa. Vote a 10 de junho.",
+        "900",
+        ("2029-05-10", "2029-06-08"),
+    );
+    european["election"] = json!("pt-ep-2029");
+    let european: AdContent =
+        serde_json::from_value(european).map_err(|e| ApiError::Internal(e.into()))?;
+    service::file(db, &filer, european).await?;
+
+    // Citizens' notices (no source address: the demo has no rate limit to keep).
+    use crate::ads::domain::notice::{NoticeInput, NoticeStep};
+    use crate::ads::notices;
+    let key = [0u8; 32];
+    notices::submit(
+        db,
+        &key,
+        ids[5].as_str(),
+        NoticeInput {
+            explanation: "The ad names no way to contact the sponsor, as the notice must.".into(),
+            name: "Ana Pereira".into(),
+            email: "ana.pereira@example.org".into(),
+            evidence_url: None,
+        },
+        None,
+    )
+    .await?;
+    let decided = notices::submit(
+        db,
+        &key,
+        ids[3].as_str(),
+        NoticeInput {
+            explanation: "My 16-year-old daughter was shown this ad; she cannot vote.".into(),
+            name: "Rui Costa".into(),
+            email: "rui.costa@example.org".into(),
+            evidence_url: Some("https://archive.example.org/vila/ad-3".into()),
+        },
+        None,
+    )
+    .await?;
+    notices::decide(
+        db,
+        &regulator,
+        &decided.tracking,
+        NoticeStep::StartReview,
+        "",
+    )
+    .await?;
+    notices::decide(
+        db,
+        &regulator,
+        &decided.tracking,
+        NoticeStep::Uphold,
+        "Targeting from age 16 breaches Art. 18(1)(c) of Regulation (EU) 2024/900; the publisher was told to stop it.",
     )
     .await?;
     Ok(())
