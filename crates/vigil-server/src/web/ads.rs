@@ -383,7 +383,7 @@ pub async fn submit_notice(
             let mut page = detail_page(&state, &csrf, &id).await?;
             page.report = form;
             page.report_errors = FieldErrors(fields);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+            Ok(render_again(&page))
         }
         Err(e) => Err(WebError(e)),
     }

@@ -281,7 +281,7 @@ pub async fn create(
         Ok(ad) => Ok(Redirect::to(&format!("/ads/{}/manage?done=ad-filed", ad.id)).into_response()),
         Err(ApiError::Invalid { fields, .. }) => {
             let page = form_page(&state, &analyst, None, &values, &fields, None).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+            Ok(render_again(&page))
         }
         Err(e) => Err(WebError(e)),
     }
@@ -339,7 +339,7 @@ pub async fn correct(
                 None,
             )
             .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+            Ok(render_again(&page))
         }
         Err(e) => Err(WebError(e)),
     }
@@ -389,7 +389,7 @@ async fn take_down(
             )
             .await?;
             page.reason = form.reason;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+            Ok(render_again(&page))
         }
         Err(e) => Err(WebError(e)),
     }
@@ -540,7 +540,7 @@ pub async fn decide(
                 .first()
                 .map_or_else(|| "the decision was refused".into(), |f| f.message.clone());
             let page = notices_page(&state, &analyst, None, Some((tracking, message))).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+            Ok(render_again(&page))
         }
         Err(e) => Err(WebError(e)),
     }

@@ -416,7 +416,7 @@ async fn invalid(
         editing: editing.map(|a| (a.id.as_str().to_string(), a.state.as_str())),
         collection_title,
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+    Ok(render_again(&page))
 }
 
 /// Service refusals of a form's content as field errors; other failures pass.

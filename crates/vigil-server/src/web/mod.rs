@@ -227,6 +227,11 @@ pub fn render(template: &impl Template) -> Response {
     }
 }
 
+/// A form shown again with its faults (422 Unprocessable Content).
+pub fn render_again(template: &impl Template) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, render(template)).into_response()
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {

@@ -556,7 +556,7 @@ pub async fn act(
                 Ok(counts) => counts,
                 Err(errors) => {
                     page.errors = FieldErrors(errors);
-                    return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+                    return Ok(render_again(&page));
                 }
             };
             // The findings are shown once; the typist confirms the paper says so.
@@ -570,7 +570,7 @@ pub async fn act(
             if !findings.is_empty() && field("confirmed") != "yes" {
                 mark_findings(&mut page.groups, &findings);
                 page.findings = finding_lines(&page.groups, &findings);
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+                return Ok(render_again(&page));
             }
             EntryAction::Finalise { counts }
         }
@@ -645,5 +645,5 @@ async fn decision_missing(
 ) -> PageResult {
     let mut page = StationPage::load(state, analyst, election, station).await?;
     page.decision_error = Some("choose a decision".into());
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+    Ok(render_again(&page))
 }
