@@ -552,6 +552,27 @@ async fn story(backend: Backend) {
         ["Billboard Tartu"],
         "stored and searchable"
     );
+    // The same row twice in one file: the second is a change to the first.
+    let twice = app
+        .request("POST", "/api/ads/import?format=csv&country=EE")
+        .basic(&filer, PASSWORD)
+        .raw(
+            "text/csv",
+            b"source_id,title,creative.text,creative.language,sponsor.name,publisher.name,period_start,period_end\n\
+              twice,Leaflet,Text,et,S,P,2029-05-01,2029-05-02\n\
+              twice,Leaflet,Text,et,S,P,2029-05-01,2029-05-02\n\
+              twice,Leaflet v2,Text,et,S,P,2029-05-01,2029-05-02\n"
+                .to_vec(),
+        )
+        .send()
+        .await
+        .json();
+    assert_eq!(
+        (&twice["added"], &twice["unchanged"], &twice["updated"]),
+        (&json!(1), &json!(1), &json!(1)),
+        "{twice}"
+    );
+    assert_eq!(titles(&app, "q=leaflet").await, ["Leaflet v2"]);
     let wrong = app
         .request("POST", "/api/ads/import?format=csv")
         .basic(&filer, PASSWORD)

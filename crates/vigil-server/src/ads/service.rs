@@ -623,10 +623,26 @@ pub async fn import(
     for batch in accepted.chunks(IMPORT_BATCH) {
         let now = Timestamp::now().to_string();
         let mut tx = db.write().await?;
+        // One lookup and a few multi-row inserts per batch: statements, not
+        // rows, are what an import pays for.
+        let keys: Vec<&str> = batch.iter().map(|row| row.key.as_str()).collect();
+        let mut stored = store::ads_by_import_keys(tx.conn(), &keys).await?;
+        let mut new_ads: Vec<StoredAd> = Vec::new();
         for row in batch {
-            match store::ad_by_import_key(tx.conn(), &row.key).await? {
+            // A key seen earlier in this batch: its ad is stored first, so
+            // that the row is a change to it like any other.
+            if new_ads
+                .iter()
+                .any(|ad| ad.import_key.as_deref() == Some(row.key.as_str()))
+            {
+                store::insert_new_ads(&mut tx, &new_ads, Change::Imported, &actor).await?;
+                for ad in new_ads.drain(..) {
+                    stored.insert(ad.import_key.clone().unwrap_or_default(), ad);
+                }
+            }
+            match stored.get_mut(&row.key) {
                 None => {
-                    let ad = StoredAd {
+                    new_ads.push(StoredAd {
                         id: AdId::generate(),
                         version: 1,
                         organisation: principal.organisation.id.clone(),
@@ -636,9 +652,7 @@ pub async fn import(
                         content: row.content.clone(),
                         filed_at: now.clone(),
                         updated_at: now.clone(),
-                    };
-                    store::save_ad(&mut tx, &ad).await?;
-                    store::append_version(&mut tx, &ad, Change::Imported, None, &actor).await?;
+                    });
                     report.added += 1;
                 }
                 Some(existing)
@@ -646,17 +660,18 @@ pub async fn import(
                 {
                     report.unchanged += 1;
                 }
-                Some(mut existing) => {
+                Some(existing) => {
                     existing.content = row.content.clone();
                     existing.version += 1;
                     existing.updated_at = now.clone();
-                    store::save_ad(&mut tx, &existing).await?;
-                    store::append_version(&mut tx, &existing, Change::Imported, None, &actor)
+                    store::save_ad(&mut tx, existing).await?;
+                    store::append_version(&mut tx, existing, Change::Imported, None, &actor)
                         .await?;
                     report.updated += 1;
                 }
             }
         }
+        store::insert_new_ads(&mut tx, &new_ads, Change::Imported, &actor).await?;
         tx.commit().await?;
         progress(batch.len() as u64);
     }

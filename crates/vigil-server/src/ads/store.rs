@@ -4,7 +4,9 @@ use super::domain::{AdContent, AdStatus, CalendarEntry, Change};
 use crate::core::db::{Backend, Db, WriteTx, row_version, select};
 use crate::core::ids::{AdId, OrganisationId};
 use crate::core::ledger::record::{Record, Value};
-use crate::core::ledger::{LeafIndex, LedgerError, kinds, save_record};
+use crate::core::ledger::{
+    LeafIndex, LedgerError, RecordWrite, insert_records, kinds, save_record,
+};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{Any, AssertSqlSafe, Executor, Row};
@@ -211,14 +213,8 @@ pub struct AdVersion {
     pub at: String,
 }
 
-pub async fn append_version(
-    tx: &mut WriteTx,
-    ad: &StoredAd,
-    change: Change,
-    reason: Option<&str>,
-    actor: &str,
-) -> Result<LeafIndex, LedgerError> {
-    let record = Record::new(
+fn version_record(ad: &StoredAd, change: Change, reason: Option<&str>, actor: &str) -> Record {
+    Record::new(
         &kinds::AD_VERSION,
         format!("{}@{}", ad.id, ad.version),
         1,
@@ -232,8 +228,35 @@ pub async fn append_version(
             Value::from(actor.to_string()),
             Value::from(ad.updated_at.clone()),
         ],
-    );
-    save_record(tx, &record).await
+    )
+}
+
+pub async fn append_version(
+    tx: &mut WriteTx,
+    ad: &StoredAd,
+    change: Change,
+    reason: Option<&str>,
+    actor: &str,
+) -> Result<LeafIndex, LedgerError> {
+    save_record(tx, &version_record(ad, change, reason, actor)).await
+}
+
+/// First versions of many ads with their version rows, in a few
+/// statements (an import's batch): the ads' rows, then their versions.
+pub async fn insert_new_ads(
+    tx: &mut WriteTx,
+    ads: &[StoredAd],
+    change: Change,
+    actor: &str,
+) -> Result<(), LedgerError> {
+    let records: Vec<Record> = ads.iter().map(StoredAd::record).collect();
+    insert_records(tx, &RecordWrite::all(&records)).await?;
+    let versions: Vec<Record> = ads
+        .iter()
+        .map(|ad| version_record(ad, change, None, actor))
+        .collect();
+    insert_records(tx, &RecordWrite::all(&versions)).await?;
+    Ok(())
 }
 
 pub async fn versions<'e, E: Executor<'e, Database = Any>>(
@@ -758,17 +781,31 @@ pub async fn sponsor_elections<'e, E: Executor<'e, Database = Any>>(
     spend_groups(executor, ("sponsor_name", sponsor), "election_id").await
 }
 
-/// An imported ad by its `source:external id`.
-pub async fn ad_by_import_key<'e, E: Executor<'e, Database = Any>>(
+/// The imported ads of these `source:external id` keys, by key.
+pub async fn ads_by_import_keys<'e, E: Executor<'e, Database = Any>>(
     executor: E,
-    key: &str,
-) -> Result<Option<StoredAd>, sqlx::Error> {
-    let sql = select(AD_COLUMNS, "ads_ads", "WHERE import_key = $1");
-    sqlx::query(AssertSqlSafe(sql))
-        .bind(key.to_string())
-        .fetch_optional(executor)
+    keys: &[&str],
+) -> Result<std::collections::HashMap<String, StoredAd>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let placeholders: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
+    let sql = select(
+        AD_COLUMNS,
+        "ads_ads",
+        &format!("WHERE import_key IN ({})", placeholders.join(", ")),
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for key in keys {
+        query = query.bind(key.to_string());
+    }
+    query
+        .fetch_all(executor)
         .await?
-        .as_ref()
-        .map(ad_from_row)
-        .transpose()
+        .iter()
+        .map(|row| {
+            let ad = ad_from_row(row)?;
+            Ok((ad.import_key.clone().unwrap_or_default(), ad))
+        })
+        .collect()
 }
