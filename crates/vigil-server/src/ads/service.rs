@@ -571,6 +571,10 @@ pub struct ImportReport {
 /// Rows stored per transaction.
 const IMPORT_BATCH: usize = 500;
 
+/// Ads added or changed by one import past which PostgreSQL's statistics
+/// are refreshed at its end.
+const ANALYZE_AFTER: u64 = 10_000;
+
 /// Stores imported rows for the principal's organisation (filers and
 /// regulators), a batch per transaction; `progress` hears of each batch.
 pub async fn import(
@@ -674,6 +678,14 @@ pub async fn import(
         store::insert_new_ads(&mut tx, &new_ads, Change::Imported, &actor).await?;
         tx.commit().await?;
         progress(batch.len() as u64);
+    }
+    // PostgreSQL plans word searches from statistics, which a large import
+    // leaves stale until autovacuum runs: without them a common word was
+    // answered by sorting every ad that has it (seconds for a million).
+    if db.backend() == crate::core::db::Backend::Postgres
+        && report.added + report.updated >= ANALYZE_AFTER
+    {
+        sqlx::query("ANALYZE ads_ads").execute(db.pool()).await?;
     }
     report.rejected.sort_by_key(|e| e.line);
     Ok(report)
