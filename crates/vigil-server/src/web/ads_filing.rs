@@ -246,6 +246,20 @@ async fn form_page(
     })
 }
 
+/// Where a change to an ad leads: to its page with a confirmation, or, when
+/// the use case names faults, the form again (`again` builds that page).
+async fn after_change(
+    result: Result<StoredAd, ApiError>,
+    flash: &str,
+    again: impl AsyncFnOnce(Vec<FieldError>) -> Result<FormPage, WebError>,
+) -> PageResult {
+    match result {
+        Ok(ad) => Ok(Redirect::to(&format!("/ads/{}/manage?done={flash}", ad.id)).into_response()),
+        Err(ApiError::Invalid { fields, .. }) => Ok(render_again(&again(fields).await?)),
+        Err(e) => Err(WebError(e)),
+    }
+}
+
 /// The form sent: the CSRF token, and the fields by name.
 fn split_form(mut form: HashMap<String, String>) -> (String, HashMap<String, String>) {
     let csrf = form.remove("csrf").unwrap_or_default();
@@ -277,14 +291,10 @@ pub async fn create(
         Ok(content) => service::file(&state.db, &analyst.principal, content).await,
         Err(errors) => Err(ApiError::invalid(errors)),
     };
-    match filed {
-        Ok(ad) => Ok(Redirect::to(&format!("/ads/{}/manage?done=ad-filed", ad.id)).into_response()),
-        Err(ApiError::Invalid { fields, .. }) => {
-            let page = form_page(&state, &analyst, None, &values, &fields, None).await?;
-            Ok(render_again(&page))
-        }
-        Err(e) => Err(WebError(e)),
-    }
+    after_change(filed, "ad-filed", async |fields| {
+        form_page(&state, &analyst, None, &values, &fields, None).await
+    })
+    .await
 }
 
 /// An ad for its filer (correction form, withdrawal) or a regulator
@@ -325,24 +335,18 @@ pub async fn correct(
         Ok(content) => service::correct(&state.db, &analyst.principal, &id, content).await,
         Err(errors) => Err(ApiError::invalid(errors)),
     };
-    match corrected {
-        Ok(ad) => {
-            Ok(Redirect::to(&format!("/ads/{}/manage?done=ad-corrected", ad.id)).into_response())
-        }
-        Err(ApiError::Invalid { fields, .. }) => {
-            let page = form_page(
-                &state,
-                &analyst,
-                Some((&ad, findings, powers)),
-                &values,
-                &fields,
-                None,
-            )
-            .await?;
-            Ok(render_again(&page))
-        }
-        Err(e) => Err(WebError(e)),
-    }
+    after_change(corrected, "ad-corrected", async |fields| {
+        form_page(
+            &state,
+            &analyst,
+            Some((&ad, findings, powers)),
+            &values,
+            &fields,
+            None,
+        )
+        .await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -366,33 +370,28 @@ async fn take_down(
     } else {
         service::withdraw(&state.db, &analyst.principal, &id, form.reason.clone()).await
     };
-    match done {
-        Ok(ad) => {
-            let flash = if removal {
-                "ad-removed"
-            } else {
-                "ad-withdrawn"
-            };
-            Ok(Redirect::to(&format!("/ads/{}/manage?done={flash}", ad.id)).into_response())
-        }
-        Err(ApiError::Invalid { fields, .. }) => {
-            let (ad, findings, powers) =
-                service::ad_for_manager(&state.db, &analyst.principal, &id).await?;
-            let values = ad_form::values(&ad.content);
-            let mut page = form_page(
-                &state,
-                &analyst,
-                Some((&ad, findings, powers)),
-                &values,
-                &fields,
-                None,
-            )
-            .await?;
-            page.reason = form.reason;
-            Ok(render_again(&page))
-        }
-        Err(e) => Err(WebError(e)),
-    }
+    let flash = if removal {
+        "ad-removed"
+    } else {
+        "ad-withdrawn"
+    };
+    after_change(done, flash, async |fields| {
+        let (ad, findings, powers) =
+            service::ad_for_manager(&state.db, &analyst.principal, &id).await?;
+        let values = ad_form::values(&ad.content);
+        let mut page = form_page(
+            &state,
+            &analyst,
+            Some((&ad, findings, powers)),
+            &values,
+            &fields,
+            None,
+        )
+        .await?;
+        page.reason = form.reason;
+        Ok(page)
+    })
+    .await
 }
 
 pub async fn withdraw(
