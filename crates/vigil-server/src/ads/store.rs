@@ -781,31 +781,49 @@ pub async fn sponsor_elections<'e, E: Executor<'e, Database = Any>>(
     spend_groups(executor, ("sponsor_name", sponsor), "election_id").await
 }
 
-/// The imported ads of these `source:external id` keys, by key.
-pub async fn ads_by_import_keys<'e, E: Executor<'e, Database = Any>>(
+/// The ads whose `column` (`id` or `import_key`) is one of `values`.
+async fn ads_where_in<'e, E: Executor<'e, Database = Any>>(
     executor: E,
-    keys: &[&str],
-) -> Result<std::collections::HashMap<String, StoredAd>, sqlx::Error> {
-    if keys.is_empty() {
-        return Ok(std::collections::HashMap::new());
+    column: &str,
+    values: &[&str],
+) -> Result<Vec<StoredAd>, sqlx::Error> {
+    if values.is_empty() {
+        return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
+    let placeholders: Vec<String> = (1..=values.len()).map(|n| format!("${n}")).collect();
     let sql = select(
         AD_COLUMNS,
         "ads_ads",
-        &format!("WHERE import_key IN ({})", placeholders.join(", ")),
+        &format!("WHERE {column} IN ({})", placeholders.join(", ")),
     );
     let mut query = sqlx::query(AssertSqlSafe(sql));
-    for key in keys {
-        query = query.bind(key.to_string());
+    for value in values {
+        query = query.bind(value.to_string());
     }
     query
         .fetch_all(executor)
         .await?
         .iter()
-        .map(|row| {
-            let ad = ad_from_row(row)?;
-            Ok((ad.import_key.clone().unwrap_or_default(), ad))
-        })
+        .map(ad_from_row)
         .collect()
+}
+
+/// The imported ads of these `source:external id` keys, by key.
+pub async fn ads_by_import_keys<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    keys: &[&str],
+) -> Result<std::collections::HashMap<String, StoredAd>, sqlx::Error> {
+    Ok(ads_where_in(executor, "import_key", keys)
+        .await?
+        .into_iter()
+        .map(|ad| (ad.import_key.clone().unwrap_or_default(), ad))
+        .collect())
+}
+
+/// The ads of these ids (those that exist), in no particular order.
+pub async fn ads_by_ids<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    ids: &[&str],
+) -> Result<Vec<StoredAd>, sqlx::Error> {
+    ads_where_in(executor, "id", ids).await
 }

@@ -444,13 +444,14 @@ async fn notices_page(
     error: Option<(String, String)>,
 ) -> Result<NoticesPage, WebError> {
     let queue = crate::ads::notices::queue(&state.db, &analyst.principal).await?;
+    // The titles of the ads in the queue, in one read.
+    let mut ids: Vec<&str> = queue.iter().map(|n| n.ad.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let mut titles: HashMap<String, String> = HashMap::new();
-    for notice in &queue {
-        if !titles.contains_key(&notice.ad) {
-            let title = crate::ads::store::ad(state.db.pool(), &notice.ad)
-                .await?
-                .map_or_else(String::new, |ad| ad.content.title);
-            titles.insert(notice.ad.clone(), title);
+    for chunk in ids.chunks(500) {
+        for ad in crate::ads::store::ads_by_ids(state.db.pool(), chunk).await? {
+            titles.insert(ad.id.to_string(), ad.content.title);
         }
     }
     use crate::ads::domain::notice::NoticeStatus;
