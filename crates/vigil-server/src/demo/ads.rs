@@ -214,7 +214,7 @@ pub async fn seed(db: &Db) -> Result<(), ApiError> {
         &regulator,
         &decided.tracking,
         NoticeStep::Uphold,
-        "Targeting from age 16 breaches Art. 18(1)(c) of Regulation (EU) 2024/900; the publisher was told to stop it.",
+        "Targeting from age 16 breaches Art. 18(2) of Regulation (EU) 2024/900; the publisher was told to stop it.",
     )
     .await?;
     Ok(())
