@@ -834,6 +834,11 @@ async fn full_text(backend: Backend) {
             _ => format!("Harbour {n}: a greener port for everyone."),
         };
         let country = if n.is_multiple_of(7) { "LV" } else { "EE" };
+        let regions = match n {
+            7 => json!(["Harju maakond", "Tartu"]),
+            700 => json!(["Tartu"]),
+            _ => json!([]),
+        };
         format!(
             "{}\n",
             json!({"source_id": format!("fts-{n}"), "ad": {
@@ -842,7 +847,7 @@ async fn full_text(backend: Backend) {
                 "publisher": {"name": "Port Radio", "country": country},
                 "sponsor_declaration": "eu_legal_person_not_foreign_controlled",
                 "creative": {"text": text, "language": "en"},
-                "countries": [country],
+                "countries": [country], "regions": regions,
                 "period_start": "2029-05-01", "period_end": "2029-05-31"}})
         )
     };
@@ -899,6 +904,20 @@ async fn full_text(backend: Backend) {
     );
     assert_eq!(titles(&app, "q=lighthouse&country=LV").await, keepers);
     assert!(titles(&app, "q=lighthouse&country=EE").await.is_empty());
+    // Regions exactly as filed, with or without words.
+    assert_eq!(
+        titles(&app, "region=Tartu").await,
+        ["Port ad 700", "Port ad 7"]
+    );
+    assert_eq!(
+        titles(&app, "region=Harju%20maakond&q=keepers").await,
+        ["Port ad 7"]
+    );
+    assert!(titles(&app, "region=harju%20maakond").await.is_empty());
+    assert!(
+        titles(&app, "region=Harju").await.is_empty(),
+        "a whole region"
+    );
     // Diacritics are kept; case is not.
     assert_eq!(titles(&app, "q=P%C3%84EVALEHT").await, ["Port ad 42"]);
     assert!(titles(&app, "q=paevaleht").await.is_empty());

@@ -177,6 +177,8 @@ pub struct AdFilters {
     election: Option<String>,
     /// ISO 3166-1 alpha-2.
     country: Option<String>,
+    /// A region the ad was disseminated in, exactly as filed.
+    region: Option<String>,
     /// The sponsor's exact name.
     sponsor: Option<String>,
     payer: Option<String>,
@@ -266,6 +268,7 @@ impl AdFilters {
                 .collect(),
             election: self.election.clone(),
             country: self.country.clone(),
+            region: self.region.clone(),
             sponsor: self.sponsor.clone(),
             payer: self.payer.clone(),
             publisher: self.publisher.clone(),

@@ -295,6 +295,8 @@ pub struct AdQuery {
     pub words: Vec<String>,
     pub election: Option<String>,
     pub country: Option<String>,
+    /// A region the ad was disseminated in, exactly as filed.
+    pub region: Option<String>,
     pub sponsor: Option<String>,
     pub payer: Option<String>,
     pub publisher: Option<String>,
@@ -321,6 +323,7 @@ impl AdQuery {
         let texts = [
             &self.election,
             &self.country,
+            &self.region,
             &self.sponsor,
             &self.payer,
             &self.publisher,
@@ -526,6 +529,19 @@ pub async fn search(db: &Db, query: &AdQuery, limit: usize) -> Result<Vec<Stored
         add(
             &|n| format!("countries LIKE ${n}"),
             Bind::Text(format!("% {country} %")),
+        );
+    }
+    if let Some(region) = &query.region {
+        // The region as a JSON string inside the content's array, found
+        // exactly (case and all) by each engine's substring position.
+        let quoted = serde_json::to_string(region).unwrap_or_default();
+        let position = match db.backend() {
+            Backend::Sqlite => "instr",
+            Backend::Postgres => "strpos",
+        };
+        add(
+            &|n| format!("{position}(regions, ${n}) > 0"),
+            Bind::Text(quoted.clone()),
         );
     }
     if let Some(category) = &query.targeting_category {

@@ -408,6 +408,11 @@ const SQLITE_MIGRATIONS: &[MigrationFile] = &[
         "political ads filing",
         include_str!("../../migrations/sqlite/0010_ads_filing.sql"),
     ),
+    (
+        11,
+        "political ads regions",
+        include_str!("../../migrations/sqlite/0011_ads_regions.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
     (
@@ -459,6 +464,11 @@ const POSTGRES_MIGRATIONS: &[MigrationFile] = &[
         10,
         "political ads filing",
         include_str!("../../migrations/postgres/0010_ads_filing.sql"),
+    ),
+    (
+        11,
+        "political ads regions",
+        include_str!("../../migrations/postgres/0011_ads_regions.sql"),
     ),
 ];
 
