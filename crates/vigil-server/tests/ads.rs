@@ -972,3 +972,39 @@ async fn full_text_search_finds_words_prefixes_and_phrases() {
         full_text(backend).await;
     }
 }
+
+/// A sponsor's page draws one spending chart per currency, however the
+/// months interleave them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sponsor_page_has_one_chart_per_currency() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let filer = app.user("Tallinn Daily Online", "filer", &["filer"]).await;
+    for (title, currency, start) in [
+        ("April", "USD", "2029-04-10"),
+        ("May", "EUR", "2029-05-10"),
+        ("June", "USD", "2029-06-01"),
+    ] {
+        let mut ad = filing(title, "100");
+        ad["election"] = Value::Null;
+        ad["spend"]["currency"] = json!(currency);
+        ad["period_start"] = json!(start);
+        ad["period_end"] = json!("2029-06-06");
+        let filed = app
+            .request("POST", "/api/ads")
+            .basic(&filer, PASSWORD)
+            .json(&ad)
+            .send()
+            .await;
+        assert_eq!(filed.status, 201, "{}", filed.text());
+    }
+    let page = app
+        .request("GET", "/ads/sponsors?name=Green%20Future%20Party")
+        .send()
+        .await
+        .text();
+    assert_eq!(page.matches("<svg").count(), 2, "{page}");
+    for id in ["spend-USD", "spend-EUR"] {
+        assert!(page.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    app.stop().await;
+}

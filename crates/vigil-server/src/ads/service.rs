@@ -55,13 +55,18 @@ async fn checked(db: &Db, mut content: AdContent) -> Result<AdContent, ApiError>
     }
 }
 
+/// Whether the principal may file ads (the filing form asks before showing).
+pub fn may_file(principal: &Principal) -> Result<(), ApiError> {
+    needs(principal, &Role::FILER)
+}
+
 /// Files a new ad for the principal's organisation.
 pub async fn file(
     db: &Db,
     principal: &Principal,
     content: AdContent,
 ) -> Result<StoredAd, ApiError> {
-    needs(principal, &Role::FILER)?;
+    may_file(principal)?;
     let content = checked(db, content).await?;
     let now = Timestamp::now().to_string();
     let ad = StoredAd {
@@ -334,7 +339,7 @@ pub async fn own_ads(
     after: Option<(String, String)>,
     limit: usize,
 ) -> Result<(Vec<StoredAd>, Option<String>), ApiError> {
-    needs(principal, &Role::FILER)?;
+    may_file(principal)?;
     let query = AdQuery {
         organisation: Some(principal.organisation.id.to_string()),
         after,

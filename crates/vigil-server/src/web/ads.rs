@@ -467,13 +467,7 @@ pub async fn election(
             SpendingRow {
                 sponsor: l.spend.sponsor.clone(),
                 ads: l.spend.ads,
-                spend: match &l.spend.upper {
-                    Some(upper) if *upper == l.spend.lower => {
-                        format!("{} {}", l.spend.lower, l.spend.currency)
-                    }
-                    Some(upper) => format!("{}–{} {}", l.spend.lower, upper, l.spend.currency),
-                    None => format!("at least {} {}", l.spend.lower, l.spend.currency),
-                },
+                spend: spend_sum_text(&l.spend),
                 limit: l
                     .limit
                     .as_ref()
@@ -561,9 +555,14 @@ pub async fn sponsor(
         .filter(|c| !c.is_empty())
         .and_then(service::decode_cursor);
     let report = service::sponsor_report(&state.db, &form.name, after).await?;
-    let mut currencies: Vec<&crate::ads::domain::Currency> =
-        report.months.iter().map(|m| &m.currency).collect();
-    currencies.dedup();
+    // One chart per currency, in the order they first appear (months are
+    // ordered by month, then currency, so a currency recurs).
+    let mut currencies: Vec<&crate::ads::domain::Currency> = Vec::new();
+    for month in &report.months {
+        if !currencies.contains(&&month.currency) {
+            currencies.push(&month.currency);
+        }
+    }
     let charts = currencies
         .iter()
         .map(|currency| {

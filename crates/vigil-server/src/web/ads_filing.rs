@@ -269,7 +269,7 @@ fn split_form(mut form: HashMap<String, String>) -> (String, HashMap<String, Str
 /// A blank filing form (filers).
 pub async fn new_form(State(state): State<AppState>, analyst: Analyst) -> PageResult {
     // Refuse the page to those who may not file, as the use case would.
-    service::own_ads(&state.db, &analyst.principal, None, 1).await?;
+    service::may_file(&analyst.principal)?;
     let values = HashMap::from([
         ("spend.currency".to_string(), "EUR".to_string()),
         ("creative.language".to_string(), String::new()),
