@@ -36,7 +36,50 @@ pub struct Post {
 }
 
 impl Post {
-    /// Whether `semantics` accepts this post: Vigil refuses empty ids and
+    /// Whether `semantics` accepts this post.
+    pub fn check(&self, semantics: Semantics) -> Result<(), PostError> {
+        self.fields().check(semantics)
+    }
+
+    /// The post's single-valued fields, borrowed.
+    pub fn fields(&self) -> PostFields<'_> {
+        PostFields {
+            message_id: &self.message_id,
+            account: &self.account,
+            username: &self.username,
+            shared_object: self.shared_object.as_deref().unwrap_or(""),
+            reply_to: self.reply_to.as_deref().unwrap_or(""),
+            text: &self.text,
+            time: self.time,
+        }
+    }
+
+    /// The object a repost shares (an empty column is no object).
+    pub fn shared(&self) -> Option<&str> {
+        self.shared_object.as_deref().filter(|s| !s.is_empty())
+    }
+
+    /// The post replied to (an empty column is no reply).
+    pub fn reply(&self) -> Option<&str> {
+        self.reply_to.as_deref().filter(|s| !s.is_empty())
+    }
+}
+
+/// The single-valued fields of one row, borrowed from wherever it was
+/// read (an empty object or reply column is no object).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PostFields<'a> {
+    pub message_id: &'a str,
+    pub account: &'a str,
+    pub username: &'a str,
+    pub shared_object: &'a str,
+    pub reply_to: &'a str,
+    pub text: &'a str,
+    pub time: f64,
+}
+
+impl PostFields<'_> {
+    /// Whether `semantics` accepts this row: Vigil refuses empty ids and
     /// non-finite times; the toolkit takes an empty id as an id like any
     /// other and stores NaN as NULL.
     pub fn check(&self, semantics: Semantics) -> Result<(), PostError> {
@@ -53,16 +96,6 @@ impl Post {
             return Err(PostError::NonFiniteTime);
         }
         Ok(())
-    }
-
-    /// The object a repost shares (an empty column is no object).
-    pub fn shared(&self) -> Option<&str> {
-        self.shared_object.as_deref().filter(|s| !s.is_empty())
-    }
-
-    /// The post replied to (an empty column is no reply).
-    pub fn reply(&self) -> Option<&str> {
-        self.reply_to.as_deref().filter(|s| !s.is_empty())
     }
 }
 
@@ -112,6 +145,10 @@ impl Strings {
     }
     fn len(&self) -> usize {
         self.starts.len()
+    }
+    fn clear(&mut self) {
+        self.text.clear();
+        self.starts.clear();
     }
 }
 
@@ -177,14 +214,208 @@ pub(crate) struct Link {
     pub time: f64,
 }
 
+/// Rows read and checked, stored by column, waiting to be taken into a
+/// dataset (see [`Intake`]). A reader fills one batch while the dataset
+/// takes in the one before; batches are cleared and refilled, not
+/// reallocated.
+#[derive(Default, Debug)]
+pub struct PostBatch {
+    message_id: Strings,
+    account: Strings,
+    username: Strings,
+    shared: Strings,
+    reply: Strings,
+    text: Strings,
+    time: Vec<f64>,
+    urls: Strings,
+    /// End of each row's URLs in `urls`.
+    url_end: Vec<u32>,
+}
+
+impl PostBatch {
+    /// Adds a row with its URLs, if `semantics` accepts it.
+    pub fn push<'a>(
+        &mut self,
+        semantics: Semantics,
+        row: PostFields<'_>,
+        urls: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), PostError> {
+        row.check(semantics)?;
+        self.message_id.push(row.message_id);
+        self.account.push(row.account);
+        self.username.push(row.username);
+        self.shared.push(row.shared_object);
+        self.reply.push(row.reply_to);
+        self.text.push(row.text);
+        self.time.push(row.time);
+        for url in urls {
+            self.urls.push(url);
+        }
+        self.url_end
+            .push(u32::try_from(self.urls.len()).unwrap_or(u32::MAX));
+        Ok(())
+    }
+
+    pub fn push_post(&mut self, semantics: Semantics, post: &Post) -> Result<(), PostError> {
+        self.push(
+            semantics,
+            post.fields(),
+            post.urls.iter().map(String::as_str),
+        )
+    }
+
+    pub fn len(&self) -> usize {
+        self.time.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.time.is_empty()
+    }
+    pub fn clear(&mut self) {
+        for strings in [
+            &mut self.message_id,
+            &mut self.account,
+            &mut self.username,
+            &mut self.shared,
+            &mut self.reply,
+            &mut self.text,
+            &mut self.urls,
+        ] {
+            strings.clear();
+        }
+        self.time.clear();
+        self.url_end.clear();
+    }
+
+    /// The fields of row `row` (`0..len()`).
+    pub fn fields(&self, row: usize) -> PostFields<'_> {
+        let ix = row as u32;
+        PostFields {
+            message_id: self.message_id.get(ix),
+            account: self.account.get(ix),
+            username: self.username.get(ix),
+            shared_object: self.shared.get(ix),
+            reply_to: self.reply.get(ix),
+            text: self.text.get(ix),
+            time: self.time.get(row).copied().unwrap_or(f64::NAN),
+        }
+    }
+
+    /// The URLs of row `row`.
+    pub fn urls(&self, row: usize) -> impl Iterator<Item = &str> {
+        let start = match row {
+            0 => 0,
+            _ => self.url_end.get(row - 1).copied().unwrap_or(0),
+        };
+        let end = self.url_end.get(row).copied().unwrap_or(start);
+        (start..end).map(|u| self.urls.get(u))
+    }
+
+    /// Row `row` as an owned post.
+    pub fn post(&self, row: usize) -> Post {
+        let f = self.fields(row);
+        let optional = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        Post {
+            message_id: f.message_id.to_owned(),
+            account: f.account.to_owned(),
+            username: f.username.to_owned(),
+            shared_object: optional(f.shared_object),
+            reply_to: optional(f.reply_to),
+            text: f.text.to_owned(),
+            time: f.time,
+            urls: self.urls(row).map(str::to_owned).collect(),
+        }
+    }
+}
+
+/// The post of each row of a batch, and whether the row is its first.
+type RowIds = Vec<(PostIx, bool)>;
+
+/// Batches smaller than this are taken in on one core (a single post, a
+/// test's few rows).
+const PARALLEL_ROWS: usize = 4096;
+
+/// Takes batches of rows into a dataset, in file order. The columns are
+/// taken in side by side on all cores (accounts, objects, texts and URLs
+/// are separate tables), and the message ids of the next batch are
+/// interned meanwhile: the message ids decide which rows are first, the
+/// rest depends on nothing else, so the dataset is the same as taking the
+/// rows one by one. Dropping the intake takes in the last batch.
+pub struct Intake<'d> {
+    dataset: &'d mut Dataset,
+    /// The batch whose message ids are interned and whose other columns
+    /// are not yet taken in.
+    pending: Option<(PostBatch, RowIds)>,
+    spare_ids: RowIds,
+}
+
+impl<'d> Intake<'d> {
+    pub fn new(dataset: &'d mut Dataset) -> Self {
+        Self {
+            dataset,
+            pending: None,
+            spare_ids: Vec::new(),
+        }
+    }
+
+    pub fn semantics(&self) -> Semantics {
+        self.dataset.semantics
+    }
+
+    /// Takes `batch` in; returns a batch that is completely taken in, to be
+    /// cleared and refilled.
+    pub fn push(&mut self, batch: PostBatch) -> Option<PostBatch> {
+        let mut ids = std::mem::take(&mut self.spare_ids);
+        let done = self.pending.take();
+        self.dataset
+            .take_in(Some(&batch), &mut ids, done.as_ref().map(|(b, i)| (b, i)));
+        self.pending = Some((batch, ids));
+        done.map(|(batch, ids)| {
+            self.spare_ids = ids;
+            batch
+        })
+    }
+}
+
+impl Drop for Intake<'_> {
+    fn drop(&mut self) {
+        if let Some((batch, ids)) = self.pending.take() {
+            self.dataset
+                .take_in(None, &mut Vec::new(), Some((&batch, &ids)));
+        }
+    }
+}
+
+/// The accounts of a dataset: ids, display names, distinct posts.
+#[derive(Default, Debug)]
+struct Accounts {
+    ids: Interner,
+    usernames: Vec<String>,
+    /// Distinct posts of each account.
+    posts: Vec<u32>,
+}
+
+impl Accounts {
+    /// Records an account seen in a row; the node keeps the greatest
+    /// username seen, as the toolkit labels a node with `max(username)`.
+    fn note(&mut self, id: &str, username: &str) -> AccountIx {
+        let account = self.ids.intern(id);
+        if account as usize == self.usernames.len() {
+            self.usernames.push(username.to_owned());
+            self.posts.push(0);
+        } else if let Some(name) = self.usernames.get_mut(account as usize)
+            && username > name.as_str()
+        {
+            username.clone_into(name);
+        }
+        account
+    }
+}
+
 /// The posts of one analysis, interned and stored by column.
 #[derive(Debug)]
 pub struct Dataset {
     pub semantics: Semantics,
-    pub(crate) accounts: Interner,
-    usernames: Vec<String>,
-    /// Distinct posts of each account.
-    account_posts: Vec<u32>,
+    accounts: Accounts,
     pub(crate) message_ids: Interner,
     pub(crate) post_account: Vec<AccountIx>,
     pub(crate) post_time: Vec<f64>,
@@ -203,9 +434,7 @@ impl Dataset {
     pub fn new(semantics: Semantics) -> Self {
         Self {
             semantics,
-            accounts: Interner::default(),
-            usernames: Vec::new(),
-            account_posts: Vec::new(),
+            accounts: Accounts::default(),
             message_ids: Interner::default(),
             post_account: Vec::new(),
             post_time: Vec::new(),
@@ -220,78 +449,103 @@ impl Dataset {
         }
     }
 
-    /// Adds one post. A refused post changes nothing.
+    /// Adds one post. A refused post changes nothing. (Readers of many
+    /// posts fill [`PostBatch`]es and take them in with an [`Intake`].)
     pub fn push(&mut self, post: impl std::borrow::Borrow<Post>) -> Result<(), PostError> {
-        let post = post.borrow();
-        post.check(self.semantics)?;
-        let clean = self.semantics == Semantics::Clean;
-        let (post_ix, new) = self.message_ids.intern_new(&post.message_id);
-        if !new {
-            self.duplicate_rows += 1;
-            if clean {
-                return Ok(());
-            }
-        }
-        let account = self.note_account(&post.account, &post.username);
-        let shared = post.shared();
-        let repost = shared.is_some();
-        if new {
-            self.count_post(account);
-            self.post_account.push(account);
-            self.post_time.push(post.time);
-            self.post_shared
-                .push(shared.map_or(NONE, |s| self.objects.intern(s)));
-            let reply = post.reply();
-            self.post_reply
-                .push(reply.map_or(NONE, |s| self.objects.intern(s)));
-            self.post_text.push(&post.text);
-        }
-        // URLs shared in reposts are ignored, as by the toolkit.
-        if !repost {
-            for url in &post.urls {
-                if clean && url.is_empty() {
-                    continue;
-                }
-                let url = self.urls.intern(url);
-                if self.link_seen.insert((post_ix, url)) {
-                    self.links.push(Link {
-                        post: post_ix,
-                        url,
-                        account,
-                        time: post.time,
-                    });
-                }
-            }
-        }
+        let mut batch = PostBatch::default();
+        batch.push_post(self.semantics, post.borrow())?;
+        Intake::new(self).push(batch);
         Ok(())
     }
 
-    /// Records an account seen in a row; the node keeps the greatest
-    /// username seen, as the toolkit labels a node with `max(username)`.
-    pub fn note_account(&mut self, id: &str, username: &str) -> AccountIx {
-        let account = self.accounts.intern(id);
-        if account as usize == self.usernames.len() {
-            self.usernames.push(username.to_owned());
-            self.account_posts.push(0);
-        } else if let Some(name) = self.usernames.get_mut(account as usize)
-            && username > name.as_str()
-        {
-            username.clone_into(name);
+    /// Interns the message ids of `next` into `next_ids` while taking in
+    /// the other columns of `done` (whose message ids were interned before).
+    fn take_in(
+        &mut self,
+        next: Option<&PostBatch>,
+        next_ids: &mut RowIds,
+        done: Option<(&PostBatch, &RowIds)>,
+    ) {
+        let Dataset {
+            semantics,
+            accounts,
+            message_ids,
+            post_account,
+            post_time,
+            post_shared,
+            post_reply,
+            post_text,
+            objects,
+            urls,
+            links,
+            link_seen,
+            duplicate_rows,
+        } = self;
+        let mut intern_next = || {
+            if let Some(batch) = next {
+                intern_ids(message_ids, duplicate_rows, batch, next_ids);
+            }
+        };
+        let Some((batch, ids)) = done else {
+            intern_next();
+            return;
+        };
+        // The toolkit keeps a repeated id's account and URLs (not its
+        // other columns); Vigil skips the row.
+        let keep_repeats = *semantics == Semantics::Toolkit;
+        let mut row_account = Vec::new();
+        let first_link = links.len();
+        let mut accounts_part = || {
+            take_accounts(
+                accounts,
+                post_account,
+                &mut row_account,
+                batch,
+                ids,
+                keep_repeats,
+            );
+        };
+        let mut objects_part =
+            || take_objects(objects, post_shared, post_reply, post_time, batch, ids);
+        let mut text_part = || take_texts(post_text, batch, ids);
+        let mut links_part = || take_links(urls, links, link_seen, batch, ids, keep_repeats);
+        if batch.len() >= PARALLEL_ROWS {
+            rayon::join(
+                || rayon::join(intern_next, accounts_part),
+                || rayon::join(|| rayon::join(objects_part, text_part), links_part),
+            );
+        } else {
+            intern_next();
+            accounts_part();
+            objects_part();
+            text_part();
+            links_part();
         }
-        account
+        // A link keeps the account of the row it came from (see `take_links`).
+        for link in links.iter_mut().skip(first_link) {
+            link.account = row_account
+                .get(link.account as usize)
+                .copied()
+                .unwrap_or(NONE);
+        }
+    }
+
+    /// Records an account seen in a row (see [`Accounts::note`]).
+    pub fn note_account(&mut self, id: &str, username: &str) -> AccountIx {
+        self.accounts.note(id, username)
     }
 
     /// Counts a distinct post of `account` (for datasets that stream their
     /// posts instead of keeping them).
     pub fn count_post(&mut self, account: AccountIx) {
-        if let Some(n) = self.account_posts.get_mut(account as usize) {
+        if let Some(n) = self.accounts.posts.get_mut(account as usize) {
             *n += 1;
         }
     }
 
     /// Distinct posts counted, kept or streamed.
     pub fn posts_counted(&self) -> u64 {
-        self.account_posts.iter().map(|&n| u64::from(n)).sum()
+        self.accounts.posts.iter().map(|&n| u64::from(n)).sum()
     }
 
     /// Posts kept in memory (indices `0..posts()`).
@@ -299,16 +553,17 @@ impl Dataset {
         self.post_account.len()
     }
     pub fn accounts(&self) -> usize {
-        self.accounts.len()
+        self.accounts.ids.len()
     }
     pub fn account_id(&self, account: AccountIx) -> &str {
-        self.accounts.name(account)
+        self.accounts.ids.name(account)
     }
     pub fn account_ix(&self, id: &str) -> Option<AccountIx> {
-        self.accounts.get(id)
+        self.accounts.ids.get(id)
     }
     pub fn username(&self, account: AccountIx) -> &str {
-        self.usernames
+        self.accounts
+            .usernames
             .get(account as usize)
             .map_or("", String::as_str)
     }
@@ -375,6 +630,106 @@ impl Dataset {
 
     /// Distinct posts per account.
     pub fn posts_per_account(&self) -> &[u32] {
-        &self.account_posts
+        &self.accounts.posts
+    }
+}
+
+fn intern_ids(ids: &mut Interner, repeats: &mut u64, batch: &PostBatch, out: &mut RowIds) {
+    out.clear();
+    out.extend((0..batch.len() as u32).map(|row| {
+        let (post, first) = ids.intern_new(batch.message_id.get(row));
+        if !first {
+            *repeats += 1;
+        }
+        (post, first)
+    }));
+}
+
+/// The account of each row (`row_account`; NONE for a skipped row) and of
+/// each new post.
+fn take_accounts(
+    accounts: &mut Accounts,
+    post_account: &mut Vec<AccountIx>,
+    row_account: &mut Vec<AccountIx>,
+    batch: &PostBatch,
+    ids: &RowIds,
+    keep_repeats: bool,
+) {
+    row_account.clear();
+    row_account.resize(batch.len(), NONE);
+    for (row, &(_, first)) in ids.iter().enumerate() {
+        if !(first || keep_repeats) {
+            continue;
+        }
+        let ix = row as u32;
+        let account = accounts.note(batch.account.get(ix), batch.username.get(ix));
+        row_account[row] = account;
+        if first {
+            if let Some(n) = accounts.posts.get_mut(account as usize) {
+                *n += 1;
+            }
+            post_account.push(account);
+        }
+    }
+}
+
+fn take_objects(
+    objects: &mut Interner,
+    post_shared: &mut Vec<KeyIx>,
+    post_reply: &mut Vec<KeyIx>,
+    post_time: &mut Vec<f64>,
+    batch: &PostBatch,
+    ids: &RowIds,
+) {
+    let mut key = |s: &str| {
+        if s.is_empty() {
+            NONE
+        } else {
+            objects.intern(s)
+        }
+    };
+    for (row, _) in ids.iter().enumerate().filter(|(_, id)| id.1) {
+        let ix = row as u32;
+        post_time.push(batch.time[row]);
+        post_shared.push(key(batch.shared.get(ix)));
+        post_reply.push(key(batch.reply.get(ix)));
+    }
+}
+
+fn take_texts(post_text: &mut Strings, batch: &PostBatch, ids: &RowIds) {
+    for (row, _) in ids.iter().enumerate().filter(|(_, id)| id.1) {
+        post_text.push(batch.text.get(row as u32));
+    }
+}
+
+/// The URLs of each kept row that is not a repost (URLs shared in reposts
+/// are ignored, as by the toolkit), once per message. A new link's account
+/// is its row in the batch until `take_in` puts the row's account there.
+fn take_links(
+    urls: &mut Interner,
+    links: &mut Vec<Link>,
+    link_seen: &mut FxHashSet<(PostIx, KeyIx)>,
+    batch: &PostBatch,
+    ids: &RowIds,
+    keep_repeats: bool,
+) {
+    for (row, &(post, first)) in ids.iter().enumerate() {
+        if !(first || keep_repeats) || !batch.shared.get(row as u32).is_empty() {
+            continue;
+        }
+        for url in batch.urls(row) {
+            if !keep_repeats && url.is_empty() {
+                continue;
+            }
+            let url = urls.intern(url);
+            if link_seen.insert((post, url)) {
+                links.push(Link {
+                    post,
+                    url,
+                    account: row as u32,
+                    time: batch.time[row],
+                });
+            }
+        }
     }
 }

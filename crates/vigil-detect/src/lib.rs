@@ -22,5 +22,7 @@ pub mod stream;
 pub mod synth;
 pub mod text;
 
-pub use dataset::{AccountIx, Dataset, Post, PostError, PostIx, Semantics};
+pub use dataset::{
+    AccountIx, Dataset, Intake, Post, PostBatch, PostError, PostFields, PostIx, Semantics,
+};
 pub use network::{CoAction, Edge, Network, NetworkKind, Params, Shared};

@@ -3,29 +3,33 @@
 //! bar on a terminal. A malformed row is reported with its line number and
 //! skipped; the rest are read.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::sync::mpsc;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use vigil_detect::{Dataset, Post, PostError, Semantics};
+use vigil_detect::{Intake, Post, PostBatch, PostFields, Semantics};
 
 use super::external::{External, SpillError};
 
-/// Where rows go: the in-memory dataset, or the external sort.
+/// Where batches of checked rows go: the in-memory dataset, or the
+/// external sort.
 pub trait PostSink {
     fn semantics(&self) -> Semantics;
-    /// `Ok(Some(reason))` when the row is refused; an error stops the run.
-    fn accept(&mut self, post: &Post) -> Result<Option<PostError>, SpillError>;
+    /// Takes a batch; returns a batch to clear and refill (this one or an
+    /// earlier one). An error stops the run.
+    fn accept(&mut self, batch: PostBatch) -> Result<Option<PostBatch>, SpillError>;
 }
 
-impl PostSink for Dataset {
+impl PostSink for Intake<'_> {
     fn semantics(&self) -> Semantics {
-        self.semantics
+        Intake::semantics(self)
     }
-    fn accept(&mut self, post: &Post) -> Result<Option<PostError>, SpillError> {
-        Ok(self.push(post).err())
+    fn accept(&mut self, batch: PostBatch) -> Result<Option<PostBatch>, SpillError> {
+        Ok(self.push(batch))
     }
 }
 
@@ -33,8 +37,11 @@ impl PostSink for External {
     fn semantics(&self) -> Semantics {
         External::semantics(self)
     }
-    fn accept(&mut self, post: &Post) -> Result<Option<PostError>, SpillError> {
-        External::accept(self, post)
+    fn accept(&mut self, batch: PostBatch) -> Result<Option<PostBatch>, SpillError> {
+        for row in 0..batch.len() {
+            self.push(batch.post(row))?;
+        }
+        Ok(Some(batch))
     }
 }
 
@@ -239,7 +246,6 @@ pub fn read_files(
     progress: bool,
 ) -> anyhow::Result<InputReport> {
     let mut report = InputReport::default();
-    let toolkit = sink.semantics() == Semantics::Toolkit;
     for path in paths {
         let name = path.display().to_string();
         report.files.push(name.clone());
@@ -256,18 +262,7 @@ pub fn read_files(
             }
             other => other,
         };
-        let outcome = match format {
-            Format::Jsonl => read_jsonl(reader, &name, mapping, sink, &mut report, toolkit),
-            _ => read_csv(
-                reader,
-                &name,
-                format == Format::Toolkit,
-                mapping,
-                sink,
-                &mut report,
-                toolkit,
-            ),
-        };
+        let outcome = read_file(reader, &name, format, mapping, sink, &mut report);
         bar.finish_and_clear();
         if let Err(damage) = outcome {
             if damage.is::<MappingError>() || damage.is::<SpillError>() {
@@ -300,7 +295,7 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-fn open(path: &Path, progress: bool) -> anyhow::Result<(Box<dyn BufRead>, ProgressBar)> {
+fn open(path: &Path, progress: bool) -> anyhow::Result<(Box<dyn BufRead + Send>, ProgressBar)> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = if progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -326,7 +321,7 @@ fn open(path: &Path, progress: bool) -> anyhow::Result<(Box<dyn BufRead>, Progre
         .fill_buf()
         .map(|b| b.starts_with(&[0x1f, 0x8b]))
         .unwrap_or(false);
-    let reader: Box<dyn BufRead> = if gzip {
+    let reader: Box<dyn BufRead + Send> = if gzip {
         Box::new(BufReader::with_capacity(
             1 << 20,
             flate2::bufread::MultiGzDecoder::new(reader),
@@ -337,38 +332,151 @@ fn open(path: &Path, progress: bool) -> anyhow::Result<(Box<dyn BufRead>, Progre
     Ok((reader, bar))
 }
 
-/// Python opens text files with universal newlines: a CR or CRLF inside a
-/// quoted field arrives as LF. Reproduced in the toolkit's mode.
-fn push_universal_newlines(target: &mut String, field: &str, toolkit: bool) {
-    if toolkit && field.contains('\r') {
-        target.push_str(&field.replace("\r\n", "\n").replace('\r', "\n"));
-    } else {
-        target.push_str(field);
-    }
-}
-
-fn split_urls_into(urls: &mut Vec<String>, field: &str, toolkit: bool) {
-    if toolkit {
-        // `row[-1].split(" ")`: an empty field is one empty URL.
-        urls.extend(field.split(' ').map(str::to_owned));
-    } else {
-        urls.extend(field.split_whitespace().map(str::to_owned));
-    }
-}
-
-fn split_urls(field: &str, toolkit: bool) -> Vec<String> {
-    let mut urls = Vec::new();
-    split_urls_into(&mut urls, field, toolkit);
-    urls
-}
-
-fn read_csv(
-    reader: Box<dyn BufRead>,
+/// Rows in file order, parsed on a thread of their own: a parser fills
+/// batches while the sink takes in the batch before. Rows refused by the
+/// sink's semantics are reported with their lines and left out.
+fn read_file(
+    reader: Box<dyn BufRead + Send>,
     name: &str,
-    positional: bool,
+    format: Format,
     mapping: &Mapping,
     sink: &mut impl PostSink,
     report: &mut InputReport,
+) -> anyhow::Result<()> {
+    let semantics = sink.semantics();
+    let (full, batches) = mpsc::sync_channel::<PostBatch>(2);
+    let (spare, spares) = mpsc::channel::<PostBatch>();
+    std::thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            let mut rows = Rows {
+                semantics,
+                name,
+                report,
+                batch: PostBatch::default(),
+                full,
+                spares,
+            };
+            let toolkit = semantics == Semantics::Toolkit;
+            let outcome = match format {
+                Format::Jsonl => read_jsonl(reader, mapping, &mut rows, toolkit),
+                _ => read_csv(
+                    reader,
+                    format == Format::Toolkit,
+                    mapping,
+                    &mut rows,
+                    toolkit,
+                ),
+            };
+            // The rows before damage to the file are kept.
+            let flushed = rows.send();
+            outcome.and(flushed)
+        });
+        let mut taken = Ok(());
+        for batch in batches.iter() {
+            match sink.accept(batch) {
+                Ok(Some(mut done)) => {
+                    done.clear();
+                    // The parser may have finished: the batch is not needed.
+                    let _ = spare.send(done);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    taken = Err(e);
+                    break;
+                }
+            }
+        }
+        // Dropping the receiver stops a parser still sending.
+        drop(batches);
+        let parsed = parser
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("the parser of {name} failed")));
+        taken?;
+        parsed
+    })
+}
+
+/// The rows of one file, batched for the sink.
+struct Rows<'r> {
+    semantics: Semantics,
+    name: &'r str,
+    report: &'r mut InputReport,
+    batch: PostBatch,
+    full: mpsc::SyncSender<PostBatch>,
+    spares: mpsc::Receiver<PostBatch>,
+}
+
+/// Rows per batch: large enough that taking a batch in on all cores is
+/// worth it, small enough that two of them are a few MB.
+const BATCH_ROWS: usize = 16_384;
+
+/// The sink stopped taking rows (its error is the one reported).
+#[derive(Debug, thiserror::Error)]
+#[error("the rows were no longer taken")]
+struct Stopped;
+
+impl Rows<'_> {
+    fn reject(&mut self, line: u64, reason: impl std::fmt::Display) {
+        self.report.reject(self.name, line, reason);
+    }
+
+    fn push<'a>(
+        &mut self,
+        line: u64,
+        fields: PostFields<'_>,
+        urls: impl IntoIterator<Item = &'a str>,
+    ) -> anyhow::Result<()> {
+        if let Err(e) = self.batch.push(self.semantics, fields, urls) {
+            self.reject(line, e);
+        } else if self.batch.len() >= BATCH_ROWS {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    /// Hands the batch to the sink and starts another.
+    fn send(&mut self) -> anyhow::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let next = self.spares.try_recv().unwrap_or_default();
+        let batch = std::mem::replace(&mut self.batch, next);
+        self.full.send(batch).map_err(|_| Stopped)?;
+        Ok(())
+    }
+}
+
+/// Python opens text files with universal newlines: a CR or CRLF inside a
+/// quoted field arrives as LF. Reproduced in the toolkit's mode.
+fn universal_newlines(field: &str, toolkit: bool) -> Cow<'_, str> {
+    if toolkit && field.contains('\r') {
+        Cow::Owned(field.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(field)
+    }
+}
+
+/// The URLs of a column: the toolkit's `row[-1].split(" ")` (an empty or
+/// missing column is one empty URL), otherwise the words of the column.
+fn split_urls(field: Option<&str>, toolkit: bool) -> impl Iterator<Item = &str> {
+    let column = field.unwrap_or("");
+    let separator = move |c: char| if toolkit { c == ' ' } else { c.is_whitespace() };
+    let pieces = if field.is_none() && !toolkit {
+        None
+    } else {
+        Some(column.split(separator))
+    };
+    pieces
+        .into_iter()
+        .flatten()
+        .filter(move |u| toolkit || !u.is_empty())
+}
+
+fn read_csv(
+    reader: Box<dyn BufRead + Send>,
+    positional: bool,
+    mapping: &Mapping,
+    rows: &mut Rows<'_>,
     toolkit: bool,
 ) -> anyhow::Result<()> {
     let mut csv = csv::ReaderBuilder::new()
@@ -388,22 +496,11 @@ fn read_csv(
             && header.iter().zip(TOOLKIT_HEADER).all(|(h, t)| h == t)
             && mapping.explicit.is_empty());
     let columns: [Option<usize>; 8] = if positional {
-        [
-            Some(0),
-            Some(1),
-            Some(2),
-            Some(3),
-            Some(4),
-            Some(5),
-            Some(6),
-            Some(7),
-        ]
+        std::array::from_fn(Some)
     } else {
         mapping.resolve(&header)?
     };
-    // One record and one post, refilled row after row (no allocation per
-    // field).
-    let mut post = Post::default();
+    // One record, refilled row after row (no allocation per field).
     loop {
         match csv.read_record(&mut record) {
             Ok(true) => {}
@@ -411,18 +508,17 @@ fn read_csv(
             Err(e) => {
                 if e.is_io_error() {
                     return Err(anyhow::Error::new(e)
-                        .context(format!("reading after row {}", report.rows_read)));
+                        .context(format!("reading after row {}", rows.report.rows_read)));
                 }
                 let line = e.position().map_or(0, |p| p.line());
-                report.reject(name, line, e);
+                rows.reject(line, e);
                 continue;
             }
         }
         let line = record.position().map_or(0, |p| p.line());
-        report.rows_read += 1;
+        rows.report.rows_read += 1;
         if positional && record.len() != 8 {
-            report.reject(
-                name,
+            rows.reject(
                 line,
                 format!("{} fields where the toolkit format has 8", record.len()),
             );
@@ -430,8 +526,7 @@ fn read_csv(
         }
         let field = |i: usize| columns[i].and_then(|c| record.get(c));
         let Some(time) = field(6).and_then(|t| parse_time(t, !toolkit)) else {
-            report.reject(
-                name,
+            rows.reject(
                 line,
                 format!(
                     "the timestamp {:?} is not a number",
@@ -440,47 +535,21 @@ fn read_csv(
             );
             continue;
         };
-        post.time = time;
-        fill(&mut post.message_id, field(0), toolkit);
-        fill(&mut post.account, field(1), toolkit);
-        fill(&mut post.username, field(2), toolkit);
-        fill_optional(&mut post.shared_object, field(3), toolkit);
-        fill_optional(&mut post.reply_to, field(4), toolkit);
-        fill(&mut post.text, field(5), toolkit);
-        post.urls.clear();
-        match field(7) {
-            Some(u) => split_urls_into(&mut post.urls, u, toolkit),
-            None if toolkit => post.urls.push(String::new()),
-            None => {}
-        }
-        if let Some(e) = sink.accept(&post)? {
-            report.reject(name, line, e);
-        }
+        let text = |i: usize| universal_newlines(field(i).unwrap_or(""), toolkit);
+        let (message_id, account, username) = (text(0), text(1), text(2));
+        let (shared_object, reply_to, message) = (text(3), text(4), text(5));
+        let fields = PostFields {
+            message_id: &message_id,
+            account: &account,
+            username: &username,
+            shared_object: &shared_object,
+            reply_to: &reply_to,
+            text: &message,
+            time,
+        };
+        rows.push(line, fields, split_urls(field(7), toolkit))?;
     }
     Ok(())
-}
-
-/// Refills `target` with a field (empty when absent), reusing its buffer.
-fn fill(target: &mut String, field: Option<&str>, toolkit: bool) {
-    target.clear();
-    if let Some(value) = field {
-        push_universal_newlines(target, value, toolkit);
-    }
-}
-
-fn fill_optional(target: &mut Option<String>, field: Option<&str>, toolkit: bool) {
-    match (field, target.as_mut()) {
-        (None, _) => *target = None,
-        (Some(value), Some(buffer)) => {
-            buffer.clear();
-            push_universal_newlines(buffer, value, toolkit);
-        }
-        (Some(value), None) => {
-            let mut buffer = String::new();
-            push_universal_newlines(&mut buffer, value, toolkit);
-            *target = Some(buffer);
-        }
-    }
 }
 
 fn json_text(value: &serde_json::Value) -> Option<String> {
@@ -492,11 +561,9 @@ fn json_text(value: &serde_json::Value) -> Option<String> {
 }
 
 fn read_jsonl(
-    reader: Box<dyn BufRead>,
-    name: &str,
+    reader: Box<dyn BufRead + Send>,
     mapping: &Mapping,
-    sink: &mut impl PostSink,
-    report: &mut InputReport,
+    rows: &mut Rows<'_>,
     toolkit: bool,
 ) -> anyhow::Result<()> {
     // The first object's keys fix, for each field, the key that fills it.
@@ -507,12 +574,12 @@ fn read_jsonl(
         if line.trim().is_empty() {
             continue;
         }
-        report.rows_read += 1;
+        rows.report.rows_read += 1;
         let object = match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&line)
         {
             Ok(o) => o,
             Err(e) => {
-                report.reject(name, line_no, format!("not a JSON object: {e}"));
+                rows.reject(line_no, format!("not a JSON object: {e}"));
                 continue;
             }
         };
@@ -532,8 +599,7 @@ fn read_jsonl(
             _ => None,
         };
         let Some(time) = time else {
-            report.reject(
-                name,
+            rows.reject(
                 line_no,
                 format!(
                     "the timestamp {:?} is not a number",
@@ -545,7 +611,7 @@ fn read_jsonl(
         let urls = match get(7) {
             Some(serde_json::Value::Array(items)) => items.iter().filter_map(json_text).collect(),
             Some(v) => json_text(v)
-                .map(|u| split_urls(&u, toolkit))
+                .map(|u| split_urls(Some(&u), toolkit).map(str::to_owned).collect())
                 .unwrap_or_default(),
             None => Vec::new(),
         };
@@ -559,9 +625,7 @@ fn read_jsonl(
             time,
             urls,
         };
-        if let Some(e) = sink.accept(&post)? {
-            report.reject(name, line_no, e);
-        }
+        rows.push(line_no, post.fields(), post.urls.iter().map(String::as_str))?;
     }
     Ok(())
 }

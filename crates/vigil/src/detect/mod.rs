@@ -241,13 +241,10 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
         (dataset, report, Some(networks.into_iter()))
     } else {
         let mut dataset = Dataset::new(semantics);
-        let mut report = input::read_files(
-            &args.files,
-            args.format,
-            &mapping,
-            &mut dataset,
-            !args.quiet,
-        )?;
+        let mut intake = vigil_detect::Intake::new(&mut dataset);
+        let read = input::read_files(&args.files, args.format, &mapping, &mut intake, !args.quiet);
+        drop(intake);
+        let mut report = read?;
         report.duplicate_rows = dataset.duplicate_rows;
         (dataset, report, None)
     };

@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use vigil_detect::stream::{
     self, Contribution, MessageRows, SimilarWindow, StreamAction, WindowPairs,
 };
-use vigil_detect::{AccountIx, Dataset, Edge, NetworkKind, Params, Post, PostError, Semantics};
+use vigil_detect::{AccountIx, Dataset, Edge, NetworkKind, Params, Post, Semantics};
 
 use sorter::{
     Record, Sorter, SpillDir, first_u32, get_str, get_u32, get_u64, put_str, put_u32, put_u64,
@@ -230,19 +230,10 @@ impl External {
         self.semantics
     }
 
-    /// Takes one row; refuses it as the in-memory dataset would.
-    pub fn accept(&mut self, post: &Post) -> Result<Option<PostError>, SpillError> {
-        if let Err(e) = post.check(self.semantics) {
-            return Ok(Some(e));
-        }
+    /// Takes one row (checked by the reader, as for the in-memory dataset).
+    pub fn push(&mut self, post: Post) -> Result<(), SpillError> {
         let seq = self.rows.len;
-        self.rows
-            .push(Row {
-                seq,
-                post: post.clone(),
-            })
-            .map_err(SpillError)?;
-        Ok(None)
+        self.rows.push(Row { seq, post }).map_err(SpillError)
     }
 
     /// Computes `kinds` over the rows: returns the accounts (no posts kept)
