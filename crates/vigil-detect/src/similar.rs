@@ -7,11 +7,89 @@
 //! computed as Python computes it (`len(a & b) / len(a | b)` in f64).
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
-use crate::dataset::{AccountIx, Dataset, NONE, PostIx};
+use crate::dataset::{AccountIx, Dataset, Interner, NONE, PostIx};
 use crate::network::{Actions, Params};
 use crate::text;
+
+/// Posts tokenised per chunk on each core.
+const TOKEN_CHUNK: usize = 16_384;
+
+/// An action whose prefix holds a token.
+#[derive(Clone, Copy, Default)]
+struct Posting {
+    time: f64,
+    /// Position of the action.
+    pos: u32,
+    /// Token set of its post.
+    slot: u32,
+}
+
+/// The token sets of a chunk of posts, as ids in the chunk's own
+/// vocabulary, then as ranks.
+#[derive(Default)]
+struct ChunkTokens {
+    words: Interner,
+    /// Posts of the chunk with each word.
+    frequency: Vec<u32>,
+    /// Each word's id in the merged vocabulary.
+    global: Vec<u32>,
+    /// Each post's distinct words, sorted.
+    ids: Vec<u32>,
+    /// End of each post's ids.
+    ends: Vec<u32>,
+}
+
+impl ChunkTokens {
+    fn tokenise(tokenizer: &mut text::Tokenizer, d: &Dataset, posts: &[PostIx]) -> Self {
+        let mut chunk = Self::default();
+        for &p in posts {
+            let first = chunk.ids.len();
+            tokenizer.each_token(d.post_text(p), |t| chunk.ids.push(chunk.words.intern(t)));
+            // A token set: each word once.
+            chunk.ids[first..].sort_unstable();
+            dedup_tail(&mut chunk.ids, first);
+            chunk.frequency.resize(chunk.words.len(), 0);
+            for &w in &chunk.ids[first..] {
+                chunk.frequency[w as usize] += 1;
+            }
+            chunk.ends.push(chunk.ids.len() as u32);
+        }
+        chunk
+    }
+
+    /// Replaces each post's words by their ranks, sorted; a set of fewer
+    /// than `min_tokens` tokens is emptied.
+    fn rank(&mut self, rank: &[u32], min_tokens: f64) {
+        let mut start = 0usize;
+        let mut kept = 0usize;
+        for end in &mut self.ends {
+            let len = *end as usize - start;
+            if len as f64 >= min_tokens {
+                for i in start..*end as usize {
+                    self.ids[kept] = rank[self.global[self.ids[i] as usize] as usize];
+                    kept += 1;
+                }
+                self.ids[kept - len..kept].sort_unstable();
+            }
+            start = *end as usize;
+            *end = kept as u32;
+        }
+        self.ids.truncate(kept);
+    }
+}
+
+/// Removes repeats from the sorted tail `v[first..]`.
+fn dedup_tail(v: &mut Vec<u32>, first: usize) {
+    let mut kept = first;
+    for i in first..v.len() {
+        if i == first || v[i] != v[kept - 1] {
+            v[kept] = v[i];
+            kept += 1;
+        }
+    }
+    v.truncate(kept);
+}
 
 pub(crate) struct SimilarIndex {
     threshold: f64,
@@ -20,7 +98,9 @@ pub(crate) struct SimilarIndex {
     token_start: Vec<u32>,
     post_slot: Vec<u32>,
     /// Action positions (time-ordered) whose prefix holds each token.
-    postings: Vec<Vec<u32>>,
+    postings: Vec<Posting>,
+    /// Start of each token's postings (CSR by token).
+    posting_start: Vec<u32>,
     /// Slot of the post at each action position.
     position_slot: Vec<u32>,
 }
@@ -33,82 +113,117 @@ impl SimilarIndex {
         eligible: &[PostIx],
         params: &Params,
     ) -> (Self, Vec<(u32, f64, PostIx, AccountIx)>) {
-        let token_lists: Vec<Vec<String>> = eligible
-            .par_iter()
-            .map(|&p| text::toolkit_tokens(d.post_text(p)))
+        // Each chunk of posts is tokenised on its own core with its own
+        // vocabulary; the vocabularies are merged after (far fewer words
+        // than tokens), and each chunk's sets are then ranked on its core.
+        let mut chunks: Vec<ChunkTokens> = eligible
+            .par_chunks(TOKEN_CHUNK)
+            .map_init(text::Tokenizer::default, |tokenizer, posts| {
+                ChunkTokens::tokenise(tokenizer, d, posts)
+            })
             .collect();
-        let mut ids: FxHashMap<&str, u32> = FxHashMap::default();
+        let mut words = Interner::default();
         let mut frequency: Vec<u32> = Vec::new();
-        let mut names: Vec<&str> = Vec::new();
-        let mut raw: Vec<Vec<u32>> = Vec::with_capacity(token_lists.len());
-        for list in &token_lists {
-            let mut row = Vec::with_capacity(list.len());
-            for token in list {
-                let id = *ids.entry(token.as_str()).or_insert_with(|| {
-                    frequency.push(0);
-                    names.push(token.as_str());
-                    (frequency.len() - 1) as u32
-                });
-                frequency[id as usize] += 1;
-                row.push(id);
+        for chunk in &mut chunks {
+            chunk.global = (0..chunk.words.len() as u32)
+                .map(|w| words.intern(chunk.words.name(w)))
+                .collect();
+            frequency.resize(words.len(), 0);
+            for (&g, &n) in chunk.global.iter().zip(&chunk.frequency) {
+                frequency[g as usize] += n;
             }
-            raw.push(row);
         }
         // Rank: rarest first, ties by text, so the order is reproducible.
         let mut order: Vec<u32> = (0..frequency.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
+        order.par_sort_unstable_by(|&a, &b| {
             frequency[a as usize]
                 .cmp(&frequency[b as usize])
-                .then(names[a as usize].cmp(names[b as usize]))
+                .then(words.name(a).cmp(words.name(b)))
         });
         let mut rank = vec![0u32; order.len()];
         for (r, &id) in order.iter().enumerate() {
             rank[id as usize] = r as u32;
         }
+        // `MinDocSizeSimilarity`: a text with fewer tokens is similar to
+        // nothing; so is an empty one.
         let min_tokens = params.min_tokens.max(1.0);
-        let mut tokens = Vec::new();
+        chunks
+            .par_iter_mut()
+            .for_each(|chunk| chunk.rank(&rank, min_tokens));
+        let mut tokens = Vec::with_capacity(chunks.iter().map(|c| c.ids.len()).sum());
         let mut token_start = vec![0u32];
         let mut post_slot = vec![NONE; d.posts()];
         let mut rows = Vec::new();
-        for (&p, row) in eligible.iter().zip(raw) {
-            // `MinDocSizeSimilarity`: a text with fewer tokens is similar to
-            // nothing; so is an empty one.
-            if (row.len() as f64) < min_tokens {
-                continue;
+        for (chunk, posts) in chunks.iter().zip(eligible.chunks(TOKEN_CHUNK)) {
+            let mut start = 0usize;
+            for (&p, &end) in posts.iter().zip(&chunk.ends) {
+                let set = &chunk.ids[start..end as usize];
+                start = end as usize;
+                if set.is_empty() {
+                    continue;
+                }
+                post_slot[p as usize] = (token_start.len() - 1) as u32;
+                tokens.extend_from_slice(set);
+                token_start.push(tokens.len() as u32);
+                rows.push((0, d.post_time(p), p, d.post_account(p)));
             }
-            let mut ranked: Vec<u32> = row.iter().map(|&id| rank[id as usize]).collect();
-            ranked.sort_unstable();
-            post_slot[p as usize] = (token_start.len() - 1) as u32;
-            tokens.extend_from_slice(&ranked);
-            token_start.push(tokens.len() as u32);
-            rows.push((0, d.post_time(p), p, d.post_account(p)));
         }
         let index = Self {
             threshold: params.similarity,
             tokens,
             token_start,
             post_slot,
-            postings: vec![Vec::new(); order.len()],
+            postings: Vec::new(),
+            posting_start: vec![0; order.len() + 1],
             position_slot: Vec::new(),
         };
         (index, rows)
     }
 
-    /// Builds the prefix postings over the sorted actions.
+    /// Builds the prefix postings over the sorted actions: each token's
+    /// list is in time order, and holds the times, so that a window is
+    /// found and scanned in one stretch of memory.
     pub fn finish(mut self, actions: &Actions) -> Self {
         self.position_slot = actions
             .post
             .iter()
             .map(|&p| self.post_slot[p as usize])
             .collect();
-        let mut postings = std::mem::take(&mut self.postings);
+        let mut start = std::mem::take(&mut self.posting_start);
+        for &slot in &self.position_slot {
+            for &token in self.prefix(slot) {
+                start[token as usize + 1] += 1;
+            }
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut fill = start.clone();
+        let mut postings = vec![Posting::default(); start.last().copied().unwrap_or(0) as usize];
         for (pos, &slot) in self.position_slot.iter().enumerate() {
             for &token in self.prefix(slot) {
-                postings[token as usize].push(pos as u32);
+                let at = &mut fill[token as usize];
+                postings[*at as usize] = Posting {
+                    time: actions.time[pos],
+                    pos: pos as u32,
+                    slot,
+                };
+                *at += 1;
             }
         }
         self.postings = postings;
+        self.posting_start = start;
         self
+    }
+
+    fn postings_of(&self, token: u32) -> &[Posting] {
+        let s = self.posting_start.get(token as usize).copied().unwrap_or(0) as usize;
+        let e = self
+            .posting_start
+            .get(token as usize + 1)
+            .copied()
+            .unwrap_or(0) as usize;
+        self.postings.get(s..e).unwrap_or(&[])
     }
 
     fn set(&self, slot: u32) -> &[u32] {
@@ -146,19 +261,19 @@ impl SimilarIndex {
         let t = actions.time[p];
         let (lo, hi) = (t - window, t + window);
         for &token in self.prefix(slot) {
-            let list = &self.postings[token as usize];
-            let start = list.partition_point(|&q| actions.time[q as usize] < lo);
-            for &q in &list[start..] {
-                let q = q as usize;
-                if actions.time[q] > hi {
+            let list = self.postings_of(token);
+            let start = list.partition_point(|q| q.time < lo);
+            for q in &list[start..] {
+                if q.time > hi {
                     break;
                 }
-                if seen[q] == p as u32 {
+                let seen = &mut seen[q.pos as usize];
+                if *seen == p as u32 {
                     continue;
                 }
-                seen[q] = p as u32;
-                if self.similar(slot, self.position_slot[q]) {
-                    f(q);
+                *seen = p as u32;
+                if self.similar(slot, q.slot) {
+                    f(q.pos as usize);
                 }
             }
         }

@@ -24,10 +24,18 @@ pub fn is_python_space(c: char) -> bool {
 /// applied to `text.lower()`): an `@` and every following character up to,
 /// not including, the next White_Space character or the end.
 pub fn lower_without_mentions(text: &str) -> String {
-    let lower = text.to_lowercase();
-    let mut out = String::with_capacity(lower.len());
+    let mut out = String::with_capacity(text.len());
+    lower_without_mentions_into(text, &mut out);
+    out
+}
+
+/// [`lower_without_mentions`] into a reused buffer. `str::to_lowercase`
+/// differs from lowercasing each character only for a capital sigma (its
+/// final form), so only such texts pay for a second string.
+fn lower_without_mentions_into(text: &str, out: &mut String) {
+    out.clear();
     let mut in_mention = false;
-    for c in lower.chars() {
+    let mut take = |c: char| {
         if in_mention {
             if c.is_whitespace() {
                 in_mention = false;
@@ -38,8 +46,15 @@ pub fn lower_without_mentions(text: &str) -> String {
         } else {
             out.push(c);
         }
+    };
+    if text.is_ascii() {
+        text.bytes()
+            .for_each(|b| take(b.to_ascii_lowercase() as char));
+    } else if text.contains('\u{3a3}') {
+        text.to_lowercase().chars().for_each(take);
+    } else {
+        text.chars().flat_map(char::to_lowercase).for_each(take);
     }
-    out
 }
 
 /// The co-tweet key: lowercase, mentions removed, whitespace runs collapsed
@@ -66,6 +81,9 @@ fn is_wseg_space(c: char) -> bool {
 /// attaches to what precedes them. Found with the segmenter itself: such a
 /// character does not break after a full stop.
 fn is_extend_like(c: char) -> bool {
+    if c.is_ascii() {
+        return false; // no ASCII character is Extend, Format or ZWJ
+    }
     let mut buffer = [b'.'; 5];
     let len = 1 + c.encode_utf8(&mut buffer[1..]).len();
     std::str::from_utf8(&buffer[..len]).is_ok_and(|probe| probe.split_word_bounds().count() == 1)
@@ -164,21 +182,217 @@ fn word_boundaries(text: &str) -> Vec<usize> {
     bounds
 }
 
+/// The Word_Break property of a character, as far as the fast path of
+/// the tokenizer knows it: every ASCII class, and `Letter` for the
+/// characters that the segmenter treats exactly as it treats `a`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Break {
+    Letter,
+    Numeric,
+    ExtendNumLet,
+    MidLetter,
+    MidNumLet,
+    SingleQuote,
+    MidNum,
+    Cr,
+    Lf,
+    Newline,
+    Space,
+    Other,
+}
+
+fn ascii_break(b: u8) -> Break {
+    use Break::*;
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => Letter,
+        b'0'..=b'9' => Numeric,
+        b'_' => ExtendNumLet,
+        b':' => MidLetter,
+        b'.' => MidNumLet,
+        b'\'' => SingleQuote,
+        b',' | b';' => MidNum,
+        b'\r' => Cr,
+        b'\n' => Lf,
+        0x0b | 0x0c => Newline,
+        b' ' => Space,
+        _ => Other,
+    }
+}
+
+/// UAX #29 word boundaries (rules WB1–WB13b) of a text whose characters
+/// (`(byte offset, class)`) are all of the classes above, with the end of
+/// the text: what `split_word_bound_indices` finds (the unit tests check
+/// the two against each other).
+fn class_word_boundaries(chars: &[(usize, Break)], len: usize, out: &mut Vec<usize>) {
+    use Break::*;
+    out.push(0);
+    if chars.is_empty() {
+        return;
+    }
+    let at = |i: usize| chars.get(i).map(|&(_, c)| c);
+    let mid_letter = |c: Break| matches!(c, MidLetter | MidNumLet | SingleQuote);
+    let mid_number = |c: Break| matches!(c, MidNum | MidNumLet | SingleQuote);
+    for (i, &(offset, b)) in chars.iter().enumerate().skip(1) {
+        let Some(a) = at(i - 1) else {
+            continue;
+        };
+        let before = i.checked_sub(2).and_then(at);
+        let after = at(i + 1);
+        let joined = match (a, b) {
+            (Cr, Lf) => true,
+            (Cr | Lf | Newline, _) | (_, Cr | Lf | Newline) => false,
+            (Space, Space) => true,
+            (Letter | Numeric, Letter | Numeric) => true,
+            (Letter, m) if mid_letter(m) && after == Some(Letter) => true,
+            (m, Letter) if mid_letter(m) && before == Some(Letter) => true,
+            (Numeric, m) if mid_number(m) && after == Some(Numeric) => true,
+            (m, Numeric) if mid_number(m) && before == Some(Numeric) => true,
+            (Letter | Numeric | ExtendNumLet, ExtendNumLet) => true,
+            (ExtendNumLet, Letter | Numeric) => true,
+            _ => false,
+        };
+        if !joined {
+            out.push(offset);
+        }
+    }
+    out.push(len);
+}
+
+/// Whether the segmenter treats `c` exactly as it treats `a` (Word_Break
+/// ALetter): the same boundaries in every three-character string of `c`
+/// and one character of each ASCII class. Asked of the segmenter itself,
+/// so that the fast path can never disagree with it.
+fn segments_like_a_letter(c: char) -> bool {
+    const CONTEXT: [char; 12] = ['a', '1', '_', ':', '.', '\'', ',', '"', ' ', '-', '\n', 'x'];
+    let mut probe = String::new();
+    let mut like = String::new();
+    let positions = |text: &str| -> Vec<usize> {
+        let starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+        text.split_word_bound_indices()
+            .filter_map(|(i, _)| starts.iter().position(|&s| s == i))
+            .collect()
+    };
+    for x in CONTEXT.iter().copied().chain([c]) {
+        for y in CONTEXT.iter().copied().chain([c]) {
+            for shape in 0..3 {
+                probe.clear();
+                like.clear();
+                let (three, same) = match shape {
+                    0 => ([c, x, y], ['a', x, y]),
+                    1 => ([x, c, y], [x, 'a', y]),
+                    _ => ([x, y, c], [x, y, 'a']),
+                };
+                let swap = |k: char| if k == c { 'a' } else { k };
+                probe.extend(three);
+                like.extend(same.map(swap));
+                if positions(&probe) != positions(&like) {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Tokenises many texts with reused buffers.
+#[derive(Default, Debug)]
+pub struct Tokenizer {
+    cleaned: String,
+    chars: Vec<(usize, Break)>,
+    bounds: Vec<usize>,
+    /// Per code point below U+3000: 0 not asked yet, 1 a letter like `a`,
+    /// 2 anything else (see [`segments_like_a_letter`]).
+    letters: Vec<u8>,
+}
+
+/// Code points whose letter-likeness is remembered; others take the
+/// general path.
+const LETTER_CACHE: usize = 0x3000;
+
+impl Tokenizer {
+    /// Calls `token` with each token of the toolkit's token set of `text`
+    /// (see [`toolkit_tokens`]), in text order, repeats included.
+    pub fn each_token(&mut self, text: &str, token: impl FnMut(&str)) {
+        lower_without_mentions_into(text, &mut self.cleaned);
+        self.bounds.clear();
+        if self.classify() {
+            class_word_boundaries(&self.chars, self.cleaned.len(), &mut self.bounds);
+            // `regex` does not break between a quote that opens the text
+            // and a letter or digit after it.
+            if let [(_, Break::SingleQuote), (second, _), ..] = self.chars[..]
+                && self.cleaned[second..].starts_with(char::is_alphanumeric)
+            {
+                self.bounds.retain(|&b| b != second);
+            }
+        } else {
+            self.bounds = word_boundaries(&self.cleaned);
+        }
+        split_at_matches(&self.cleaned, &self.bounds, token);
+    }
+
+    /// The class of each character of the cleaned text, if the fast path
+    /// knows them all.
+    fn classify(&mut self) -> bool {
+        let Self {
+            cleaned,
+            chars,
+            letters,
+            ..
+        } = self;
+        chars.clear();
+        for (i, c) in cleaned.char_indices() {
+            let class = if c.is_ascii() {
+                ascii_break(c as u8)
+            } else {
+                let code = c as usize;
+                if code >= LETTER_CACHE {
+                    return false;
+                }
+                if letters.is_empty() {
+                    letters.resize(LETTER_CACHE, 0);
+                }
+                if letters[code] == 0 {
+                    letters[code] = if segments_like_a_letter(c) { 1 } else { 2 };
+                }
+                if letters[code] != 1 {
+                    return false;
+                }
+                Break::Letter
+            };
+            chars.push((i, class));
+        }
+        true
+    }
+}
+
 /// The toolkit's token set for similar-text matching: the pieces of the
 /// lowercased, mention-free text between matches of
 /// `\b\p{Word_Break=WSegSpace}*'?` (Python `regex.split` in V1 mode, where
 /// an empty match may follow a non-empty one), further split on Python
 /// whitespace as its `similarity` does, deduplicated and sorted.
 pub fn toolkit_tokens(text: &str) -> Vec<String> {
-    let cleaned = lower_without_mentions(text);
-    let mut tokens: Vec<String> = Vec::new();
+    let mut tokens = Vec::new();
+    Tokenizer::default().each_token(text, |t| tokens.push(t.to_owned()));
+    tokens.sort_unstable();
+    tokens.dedup();
+    tokens
+}
+
+/// The pieces of `cleaned` between matches of the toolkit's split pattern
+/// at its word boundaries `bounds`, split on Python whitespace.
+fn split_at_matches(cleaned: &str, bounds: &[usize], mut token: impl FnMut(&str)) {
+    let mut piece = |piece: &str| {
+        for part in piece.split(is_python_space).filter(|p| !p.is_empty()) {
+            token(part);
+        }
+    };
     let mut piece_start = 0usize;
     let mut last_empty_match_at: Option<usize> = None;
-    for &at in &word_boundaries(&cleaned) {
+    for &at in bounds {
         if at < piece_start {
             continue; // inside the previous match
         }
-        let rest = &cleaned[at..];
+        let rest = cleaned.get(at..).unwrap_or("");
         let spaces: usize = rest
             .chars()
             .take_while(|&c| is_wseg_space(c))
@@ -189,20 +403,11 @@ pub fn toolkit_tokens(text: &str) -> Vec<String> {
         if end == at && last_empty_match_at == Some(at) {
             continue;
         }
-        push_piece(&mut tokens, &cleaned[piece_start..at]);
+        piece(cleaned.get(piece_start..at).unwrap_or(""));
         last_empty_match_at = (end == at).then_some(at);
         piece_start = end;
     }
-    push_piece(&mut tokens, &cleaned[piece_start.min(cleaned.len())..]);
-    tokens.sort_unstable();
-    tokens.dedup();
-    tokens
-}
-
-fn push_piece(tokens: &mut Vec<String>, piece: &str) {
-    for part in piece.split(is_python_space).filter(|p| !p.is_empty()) {
-        tokens.push(part.to_owned());
-    }
+    piece(cleaned.get(piece_start.min(cleaned.len())..).unwrap_or(""));
 }
 
 #[cfg(test)]
@@ -251,6 +456,89 @@ mod tests {
         assert_eq!(tokens("x__y 1,000.5"), set(&["1,000.5", "x__y"]));
         assert!(tokens("").is_empty());
         assert!(tokens("@only @mentions").is_empty());
+    }
+
+    /// The ASCII word boundaries are the segmenter's, on every string of
+    /// up to four characters of an alphabet of each ASCII Word_Break class
+    /// and on long random strings.
+    #[test]
+    fn ascii_boundaries_are_the_unicode_ones() {
+        let alphabet = b"aZ0_:.',;\" \t\r\n\x0b-@";
+        let check = |text: &str| {
+            let mut fast = Vec::new();
+            let classes: Vec<(usize, Break)> = text.bytes().map(ascii_break).enumerate().collect();
+            class_word_boundaries(&classes, text.len(), &mut fast);
+            let mut slow: Vec<usize> = text.split_word_bound_indices().map(|(i, _)| i).collect();
+            slow.push(text.len());
+            slow.dedup();
+            assert_eq!(fast, slow, "{text:?}");
+        };
+        let mut text = Vec::new();
+        let n = alphabet.len();
+        for len in 0..=4u32 {
+            for mut k in 0..n.pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.push(alphabet[k % n]);
+                    k /= n;
+                }
+                check(std::str::from_utf8(&text).unwrap());
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            text.clear();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push(alphabet[(state % n as u64) as usize]);
+            }
+            check(std::str::from_utf8(&text).unwrap());
+        }
+    }
+
+    /// Letters outside ASCII take the fast path only when the segmenter
+    /// treats them as `a`, and then give the segmenter's boundaries.
+    #[test]
+    fn letters_beyond_ascii_segment_as_the_segmenter_does() {
+        for c in ['é', 'ß', 'ж', 'α', 'ς', 'ç', 'ő'] {
+            assert!(segments_like_a_letter(c), "{c}");
+        }
+        for c in ['٣', 'א', 'カ', '\u{301}', '’', '\u{a0}', '·', '×', '😀'] {
+            assert!(!segments_like_a_letter(c), "{c}");
+        }
+        let alphabet: Vec<char> = "aé1ß_ж:α.'ς,\" \n-£’\u{301}".chars().collect();
+        let mut tokenizer = Tokenizer::default();
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut fast_path = 0;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            for _ in 0..(state % 12) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            tokenizer.cleaned.clone_from(&text);
+            if !tokenizer.classify() {
+                continue;
+            }
+            fast_path += 1;
+            let mut fast = Vec::new();
+            class_word_boundaries(&tokenizer.chars, text.len(), &mut fast);
+            let mut slow: Vec<usize> = text.split_word_bound_indices().map(|(i, _)| i).collect();
+            slow.push(text.len());
+            slow.dedup();
+            assert_eq!(fast, slow, "{text:?}");
+        }
+        assert!(fast_path > 5_000, "{fast_path} strings took the fast path");
     }
 
     #[test]
