@@ -129,7 +129,7 @@ pub(crate) struct Strings {
 }
 
 impl Strings {
-    fn push(&mut self, s: &str) -> u32 {
+    pub(crate) fn push(&mut self, s: &str) -> u32 {
         let ix = u32::try_from(self.starts.len()).unwrap_or(NONE - 1);
         self.starts.push(self.text.len());
         self.text.push_str(s);
@@ -150,6 +150,11 @@ impl Strings {
         self.text.clear();
         self.starts.clear();
     }
+    /// Room for `count` more strings like these `scale` times over.
+    fn reserve_like(&mut self, like: &Strings, scale: f64) {
+        self.starts.reserve((like.len() as f64 * scale) as usize);
+        self.text.reserve((like.text.len() as f64 * scale) as usize);
+    }
 }
 
 /// Strings interned to dense indices (a million ids are one buffer and a
@@ -161,7 +166,7 @@ pub struct Interner {
     strings: Strings,
 }
 
-fn hash_of(name: &str) -> u64 {
+pub(crate) fn hash_of(name: &str) -> u64 {
     use std::hash::BuildHasher;
     rustc_hash::FxBuildHasher.hash_one(name)
 }
@@ -195,6 +200,12 @@ impl Interner {
     }
     pub fn name(&self, ix: u32) -> &str {
         self.strings.get(ix)
+    }
+    /// Room for as many new names as `like` holds, `scale` times over.
+    fn reserve_like(&mut self, like: &Strings, scale: f64) {
+        self.table
+            .reserve((like.len() as f64 * scale) as usize, |&(h, _)| h);
+        self.strings.reserve_like(like, scale);
     }
     pub fn len(&self) -> usize {
         self.strings.len()
@@ -230,6 +241,9 @@ pub struct PostBatch {
     urls: Strings,
     /// End of each row's URLs in `urls`.
     url_end: Vec<u32>,
+    /// Rows the reader expects in all (0: unknown): the dataset makes
+    /// room for them once, instead of growing and copying its columns.
+    pub expected_rows: usize,
 }
 
 impl PostBatch {
@@ -284,6 +298,7 @@ impl PostBatch {
         }
         self.time.clear();
         self.url_end.clear();
+        self.expected_rows = 0;
     }
 
     /// The fields of row `row` (`0..len()`).
@@ -364,6 +379,9 @@ impl<'d> Intake<'d> {
     /// Takes `batch` in; returns a batch that is completely taken in, to be
     /// cleared and refilled.
     pub fn push(&mut self, batch: PostBatch) -> Option<PostBatch> {
+        if batch.expected_rows > batch.len() && self.dataset.posts() == 0 {
+            self.dataset.reserve_like(&batch);
+        }
         let mut ids = std::mem::take(&mut self.spare_ids);
         let done = self.pending.take();
         self.dataset
@@ -456,6 +474,27 @@ impl Dataset {
         batch.push_post(self.semantics, post.borrow())?;
         Intake::new(self).push(batch);
         Ok(())
+    }
+
+    /// Makes room for the rows the batch expects, in the proportions of
+    /// the batch (most columns grow with the rows; accounts and objects
+    /// repeat, and are left to grow).
+    fn reserve_like(&mut self, batch: &PostBatch) {
+        let rows = batch.expected_rows;
+        let scale = rows as f64 / batch.len().max(1) as f64;
+        self.message_ids.reserve_like(&batch.message_id, scale);
+        self.post_text.reserve_like(&batch.text, scale);
+        for column in [
+            &mut self.post_shared,
+            &mut self.post_reply,
+            &mut self.post_account,
+        ] {
+            column.reserve(rows);
+        }
+        self.post_time.reserve(rows);
+        let links = (batch.urls.len() as f64 * scale) as usize;
+        self.links.reserve(links);
+        self.link_seen.reserve(links);
     }
 
     /// Interns the message ids of `next` into `next_ids` while taking in

@@ -464,7 +464,6 @@ pub(crate) fn build_actions(
     kind: NetworkKind,
     params: &Params,
 ) -> (Actions, Partners) {
-    let toolkit = d.semantics == Semantics::Toolkit;
     let posts = 0..d.posts() as u32;
     let row = |g: u32, p: u32| (g, d.post_time[p as usize], p, d.post_account[p as usize]);
     let not_repost = |p: &u32| d.post_shared[*p as usize] == NONE;
@@ -478,27 +477,7 @@ pub(crate) fn build_actions(
             .filter(|&p| d.post_reply[p as usize] != NONE)
             .map(|p| row(d.post_reply[p as usize], p))
             .collect(),
-        NetworkKind::CoTweet => {
-            let texts: Vec<u32> = posts.clone().collect();
-            let normalised: Vec<Option<String>> = texts
-                .par_iter()
-                .map(|&p| {
-                    if d.post_shared[p as usize] != NONE {
-                        return None;
-                    }
-                    let n = text::normalise(d.post_text(p));
-                    // A text of mentions only is empty: the toolkit matches
-                    // such texts with each other, Vigil does not.
-                    (toolkit || !n.is_empty()).then_some(n)
-                })
-                .collect();
-            let mut keys = crate::dataset::Interner::default();
-            texts
-                .iter()
-                .zip(normalised)
-                .filter_map(|(&p, n)| n.map(|n| row(keys.intern(&n), p)))
-                .collect()
-        }
+        NetworkKind::CoTweet => same_text_rows(d),
         NetworkKind::CoLink => d
             .links
             .iter()
@@ -519,4 +498,68 @@ pub(crate) fn build_actions(
         }
     };
     (Actions::new(rows, d.accounts()), Partners::Window)
+}
+
+/// Co-tweet actions: each post that is not a repost, grouped by its
+/// normalised text. Texts are normalised per chunk on all cores, then
+/// interned in shards by hash, each shard on its own core (the group
+/// numbers differ from a one-by-one numbering; no result depends on them).
+fn same_text_rows(d: &Dataset) -> Vec<(u32, f64, PostIx, AccountIx)> {
+    use crate::dataset::{Interner, Strings};
+    const CHUNK: usize = 16_384;
+    const SHARDS: usize = 16;
+    let toolkit = d.semantics == Semantics::Toolkit;
+    let posts: Vec<PostIx> = (0..d.posts() as u32).collect();
+    // Per chunk: the normalised texts of its posts (None: not an action).
+    let chunks: Vec<(Strings, Vec<(PostIx, u64)>)> = posts
+        .par_chunks(CHUNK)
+        .map(|chunk| {
+            let (mut cleaned, mut key) = (String::new(), String::new());
+            let mut texts = Strings::default();
+            let mut kept = Vec::new();
+            for &p in chunk {
+                if d.post_shared[p as usize] != NONE {
+                    continue;
+                }
+                text::normalise_into(d.post_text(p), &mut cleaned, &mut key);
+                // A text of mentions only is empty: the toolkit matches such
+                // texts with each other, Vigil does not.
+                if toolkit || !key.is_empty() {
+                    texts.push(&key);
+                    kept.push((p, crate::dataset::hash_of(&key)));
+                }
+            }
+            (texts, kept)
+        })
+        .collect();
+    let shard_of = |hash: u64| (hash >> 60) as usize % SHARDS;
+    let shards: Vec<(usize, Vec<(PostIx, u32)>)> = (0..SHARDS)
+        .into_par_iter()
+        .map(|shard| {
+            let mut keys = Interner::default();
+            let mut grouped = Vec::new();
+            for (texts, kept) in &chunks {
+                for (i, &(p, hash)) in kept.iter().enumerate() {
+                    if shard_of(hash) == shard {
+                        grouped.push((p, keys.intern(texts.get(i as u32))));
+                    }
+                }
+            }
+            (keys.len(), grouped)
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(shards.iter().map(|s| s.1.len()).sum());
+    let mut offset = 0u32;
+    for (groups, grouped) in shards {
+        rows.extend(grouped.into_iter().map(|(p, g)| {
+            (
+                offset + g,
+                d.post_time[p as usize],
+                p,
+                d.post_account[p as usize],
+            )
+        }));
+        offset += groups as u32;
+    }
+    rows
 }

@@ -60,15 +60,21 @@ fn lower_without_mentions_into(text: &str, out: &mut String) {
 /// The co-tweet key: lowercase, mentions removed, whitespace runs collapsed
 /// to one space and trimmed (`" ".join(cleaned.split())`).
 pub fn normalise(text: &str) -> String {
-    let cleaned = lower_without_mentions(text);
-    let mut out = String::with_capacity(cleaned.len());
+    let mut out = String::new();
+    normalise_into(text, &mut String::new(), &mut out);
+    out
+}
+
+/// [`normalise`] into `out`, with `cleaned` as scratch (both reused).
+pub fn normalise_into(text: &str, cleaned: &mut String, out: &mut String) {
+    lower_without_mentions_into(text, cleaned);
+    out.clear();
     for word in cleaned.split(is_python_space).filter(|w| !w.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(word);
     }
-    out
 }
 
 /// `\p{Word_Break=WSegSpace}`: the space separators that are not no-break

@@ -249,7 +249,7 @@ pub fn read_files(
     for path in paths {
         let name = path.display().to_string();
         report.files.push(name.clone());
-        let (reader, bar) = open(path, progress)?;
+        let (reader, bar, size) = open(path, progress)?;
         let format = match format {
             Format::Auto => {
                 let lower = name.to_ascii_lowercase();
@@ -262,7 +262,7 @@ pub fn read_files(
             }
             other => other,
         };
-        let outcome = read_file(reader, &name, format, mapping, sink, &mut report);
+        let outcome = read_file(reader, size, &name, format, mapping, sink, &mut report);
         bar.finish_and_clear();
         if let Err(damage) = outcome {
             if damage.is::<MappingError>() || damage.is::<SpillError>() {
@@ -295,7 +295,12 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-fn open(path: &Path, progress: bool) -> anyhow::Result<(Box<dyn BufRead + Send>, ProgressBar)> {
+/// The file's reader, its progress bar, and its size when it is not
+/// compressed.
+fn open(
+    path: &Path,
+    progress: bool,
+) -> anyhow::Result<(Box<dyn BufRead + Send>, ProgressBar, Option<u64>)> {
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = if progress && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -329,7 +334,7 @@ fn open(path: &Path, progress: bool) -> anyhow::Result<(Box<dyn BufRead + Send>,
     } else {
         Box::new(reader)
     };
-    Ok((reader, bar))
+    Ok((reader, bar, (!gzip).then_some(size)))
 }
 
 /// Rows in file order, parsed on a thread of their own: a parser fills
@@ -337,6 +342,7 @@ fn open(path: &Path, progress: bool) -> anyhow::Result<(Box<dyn BufRead + Send>,
 /// sink's semantics are reported with their lines and left out.
 fn read_file(
     reader: Box<dyn BufRead + Send>,
+    size: Option<u64>,
     name: &str,
     format: Format,
     mapping: &Mapping,
@@ -355,6 +361,9 @@ fn read_file(
                 batch: PostBatch::default(),
                 full,
                 spares,
+                size,
+                bytes_read: 0,
+                batches_sent: 0,
             };
             let toolkit = semantics == Semantics::Toolkit;
             let outcome = match format {
@@ -404,6 +413,11 @@ struct Rows<'r> {
     batch: PostBatch,
     full: mpsc::SyncSender<PostBatch>,
     spares: mpsc::Receiver<PostBatch>,
+    /// Bytes of the file (when known) and bytes read so far: the first
+    /// batch tells the sink how many rows to expect.
+    size: Option<u64>,
+    bytes_read: u64,
+    batches_sent: u64,
 }
 
 /// Rows per batch: large enough that taking a batch in on all cores is
@@ -439,6 +453,14 @@ impl Rows<'_> {
         if self.batch.is_empty() {
             return Ok(());
         }
+        if self.batches_sent == 0
+            && let Some(size) = self.size
+            && self.bytes_read > 0
+        {
+            let rows = self.batch.len() as f64 * size as f64 / self.bytes_read as f64;
+            self.batch.expected_rows = rows as usize;
+        }
+        self.batches_sent += 1;
         let next = self.spares.try_recv().unwrap_or_default();
         let batch = std::mem::replace(&mut self.batch, next);
         self.full.send(batch).map_err(|_| Stopped)?;
@@ -516,6 +538,7 @@ fn read_csv(
             }
         }
         let line = record.position().map_or(0, |p| p.line());
+        rows.bytes_read = csv.position().byte();
         rows.report.rows_read += 1;
         if positional && record.len() != 8 {
             rows.reject(
