@@ -13,11 +13,14 @@ pub struct Group {
     pub number: usize,
     pub accounts: Vec<AccountIx>,
     /// Indices of the group's edges in the network's edge list.
-    pub edges: Vec<usize>,
+    pub edges: Vec<u32>,
     pub total_weight: u64,
     /// Directed edges present over directed pairs possible.
     pub density: f64,
 }
+
+/// No group yet.
+const NONE_GROUP: u32 = u32::MAX;
 
 fn find(parent: &mut [u32], mut x: u32) -> u32 {
     while parent[x as usize] != x {
@@ -37,25 +40,46 @@ pub fn groups(accounts: usize, edges: &[Edge]) -> Vec<Group> {
             parent[a.max(b) as usize] = a.min(b);
         }
     }
-    let mut by_root: rustc_hash::FxHashMap<u32, Group> = rustc_hash::FxHashMap::default();
-    for (i, e) in edges.iter().enumerate().filter(|(_, e)| !e.is_loop()) {
-        let root = find(&mut parent, e.source);
-        let group = by_root.entry(root).or_insert_with(|| Group {
-            number: 0,
-            accounts: Vec::new(),
-            edges: Vec::new(),
-            total_weight: 0,
-            density: 0.0,
-        });
-        group.edges.push(i);
-        group.total_weight += u64::from(e.weight);
-        group.accounts.push(e.source);
-        group.accounts.push(e.target);
+    // Each group's slot, by root; its accounts in order, its edges in
+    // list order, counted first so that each list is allocated once.
+    let mut slot = vec![NONE_GROUP; accounts];
+    let mut list: Vec<Group> = Vec::new();
+    let mut in_edge = vec![false; accounts];
+    for e in edges.iter().filter(|e| !e.is_loop()) {
+        for a in [e.source, e.target] {
+            if let Some(seen) = in_edge.get_mut(a as usize) {
+                *seen = true;
+            }
+        }
     }
-    let mut list: Vec<Group> = by_root.into_values().collect();
+    for account in (0..accounts as u32).filter(|&a| in_edge[a as usize]) {
+        let root = find(&mut parent, account) as usize;
+        if slot[root] == NONE_GROUP {
+            slot[root] = list.len() as u32;
+            list.push(Group {
+                number: 0,
+                accounts: Vec::new(),
+                edges: Vec::new(),
+                total_weight: 0,
+                density: 0.0,
+            });
+        }
+        list[slot[root] as usize].accounts.push(account);
+    }
+    let group_of = |parent: &mut [u32], e: &Edge| slot[find(parent, e.source) as usize] as usize;
+    let mut counts = vec![0usize; list.len()];
+    for e in edges.iter().filter(|e| !e.is_loop()) {
+        counts[group_of(&mut parent, e)] += 1;
+    }
+    for (g, n) in list.iter_mut().zip(counts) {
+        g.edges.reserve_exact(n);
+    }
+    for (i, e) in edges.iter().enumerate().filter(|(_, e)| !e.is_loop()) {
+        let g = &mut list[group_of(&mut parent, e)];
+        g.edges.push(i as u32);
+        g.total_weight += u64::from(e.weight);
+    }
     for g in &mut list {
-        g.accounts.sort_unstable();
-        g.accounts.dedup();
         let n = g.accounts.len() as f64;
         g.density = g.edges.len() as f64 / (n * (n - 1.0));
     }

@@ -276,7 +276,13 @@ impl<'d> Network<'d> {
     fn run(&mut self) {
         let accounts = self.dataset.accounts();
         let min_weight = self.params.min_weight.max(1);
-        let candidates: Vec<usize> = (0..accounts)
+        // The toolkit's order: by source id, then target id, as text. The
+        // sources are taken in that order and each one's targets sorted, so
+        // that the edges come out in order without a sort of them all.
+        let (order, rank) = self.dataset.account_ranks();
+        let candidates: Vec<usize> = order
+            .iter()
+            .map(|&a| a as usize)
             .filter(|&a| {
                 let own = self.actions.of_account(a);
                 distinct_posts(own, &self.actions.post) >= min_weight as usize
@@ -295,19 +301,19 @@ impl<'d> Network<'d> {
                     let mut edges = Vec::new();
                     let mut pairs = 0u64;
                     for &a in chunk {
+                        let first = edges.len();
                         pairs += self.account_edges(a, min_weight, scratch, &mut edges);
+                        edges[first..].sort_unstable_by_key(|e| rank[e.target as usize]);
                     }
                     (edges, pairs)
                 },
             )
             .collect();
         self.candidate_pairs = results.iter().map(|r| r.1).sum();
-        let mut edges: Vec<Edge> = results.into_iter().flat_map(|r| r.0).collect();
-        // The toolkit's order: by source id, then target id, as text.
-        let (_, rank) = self.dataset.account_ranks();
-        edges.par_sort_unstable_by_key(|e| {
-            (u64::from(rank[e.source as usize]) << 32) | u64::from(rank[e.target as usize])
-        });
+        let mut edges = Vec::with_capacity(results.iter().map(|r| r.0.len()).sum());
+        for (part, _) in results {
+            edges.extend_from_slice(&part);
+        }
         self.edges = edges;
     }
 

@@ -438,13 +438,11 @@ pub fn network_finding(
     include_self_loops: bool,
     evidence_limit: usize,
 ) -> Finding<'_> {
-    let network = Network::compute(dataset, kind, params);
-    let edges: Vec<Edge> = network
-        .edges
-        .iter()
-        .copied()
-        .filter(|e| include_self_loops || !e.is_loop())
-        .collect();
+    let mut network = Network::compute(dataset, kind, params);
+    let mut edges = std::mem::take(&mut network.edges);
+    if !include_self_loops {
+        edges.retain(|e| !e.is_loop());
+    }
     let evidence = if evidence_limit > 0 {
         network.evidence_all(&edges, evidence_limit)
     } else {

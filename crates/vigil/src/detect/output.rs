@@ -6,9 +6,10 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use anyhow::Context;
+use rayon::prelude::*;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use vigil_detect::{AccountIx, Dataset, Post, PostIx};
+use vigil_detect::{AccountIx, Dataset, Edge, Post, PostIx};
 
 use super::Finding;
 use super::input::InputReport;
@@ -78,9 +79,9 @@ fn csv_writer(sink: Box<dyn Write>) -> csv::Writer<Box<dyn Write>> {
         .from_writer(sink)
 }
 
-fn create(path: &Path) -> anyhow::Result<Box<dyn Write>> {
+fn create(path: &Path) -> anyhow::Result<Box<dyn Write + Send>> {
     if path.as_os_str() == "-" {
-        return Ok(Box::new(BufWriter::new(std::io::stdout().lock())));
+        return Ok(Box::new(BufWriter::new(std::io::stdout())));
     }
     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     Ok(Box::new(BufWriter::with_capacity(1 << 20, file)))
@@ -101,18 +102,40 @@ pub fn write_edges_to(path: &Path, findings: &[Finding], names: &Names) -> anyho
     out.write_all(b"\"source\",\"target\",\"weight\",\"edge_type\"\n")?;
     for f in findings {
         let edge_type = quote(&f.edge_type);
-        for e in &f.edges {
-            out.write_all(id(e.source))?;
-            out.write_all(b",")?;
-            out.write_all(id(e.target))?;
-            write!(out, ",\"{}\",", e.weight)?;
-            out.write_all(edge_type.as_bytes())?;
-            out.write_all(b"\n")?;
+        let format = |edges: &[Edge]| {
+            let mut buffer = Vec::with_capacity(edges.len() * 48);
+            let mut number = itoa::Buffer::new();
+            for e in edges {
+                buffer.extend_from_slice(id(e.source));
+                buffer.push(b',');
+                buffer.extend_from_slice(id(e.target));
+                buffer.extend_from_slice(b",\"");
+                buffer.extend_from_slice(number.format(e.weight).as_bytes());
+                buffer.extend_from_slice(b"\",");
+                buffer.extend_from_slice(edge_type.as_bytes());
+                buffer.push(b'\n');
+            }
+            buffer
+        };
+        // Tens of millions of edges: a window of buffers is formatted on
+        // all cores while the window before is written, in order.
+        let mut formatted: Vec<Vec<u8>> = Vec::new();
+        for window in f.edges.chunks(EDGES_PER_BUFFER * 8) {
+            let (next, written) = rayon::join(
+                || window.par_chunks(EDGES_PER_BUFFER).map(format).collect(),
+                || formatted.iter().try_for_each(|b| out.write_all(b)),
+            );
+            written?;
+            formatted = next;
         }
+        formatted.iter().try_for_each(|b| out.write_all(b))?;
     }
     out.flush()?;
     Ok(())
 }
+
+/// Edges formatted into one buffer at a time.
+const EDGES_PER_BUFFER: usize = 1 << 15;
 
 /// Posts in the toolkit's positional CSV.
 pub fn write_toolkit_csv(sink: Box<dyn Write>, posts: &[Post]) -> anyhow::Result<()> {
@@ -254,6 +277,7 @@ pub fn groups_json(f: &Finding, names: &Names) -> Value {
                 .edges
                 .iter()
                 .map(|&i| {
+                    let i = i as usize;
                     let e = f.edges[i];
                     for c in f.evidence.get(i).into_iter().flatten() {
                         times.push(d.post_time(c.source_post));

@@ -148,7 +148,7 @@ fn evidence_posts(f: &Finding, g: &Group) -> Vec<PostIx> {
         .iter()
         .flat_map(|&i| {
             f.evidence
-                .get(i)
+                .get(i as usize)
                 .into_iter()
                 .flatten()
                 .flat_map(|c| [c.source_post, c.target_post])
