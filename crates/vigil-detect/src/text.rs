@@ -11,6 +11,8 @@
 //! against the Python tokenizer is written down next to the code that
 //! reproduces it.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use unicode_segmentation::UnicodeSegmentation;
 
 /// Python's `str.isspace()`: Rust's White_Space plus the four ASCII
@@ -306,9 +308,27 @@ pub struct Tokenizer {
     cleaned: String,
     chars: Vec<(usize, Break)>,
     bounds: Vec<usize>,
-    /// Per code point below U+3000: 0 not asked yet, 1 a letter like `a`,
-    /// 2 anything else (see [`segments_like_a_letter`]).
-    letters: Vec<u8>,
+}
+
+/// Per code point below [`LETTER_CACHE`]: 0 not asked yet, 1 a letter like
+/// `a`, 2 anything else (see [`segments_like_a_letter`]). Shared by every
+/// tokenizer and thread: each character is asked about once per process
+/// (two threads asking at once store the same answer).
+static LETTERS: [AtomicU8; LETTER_CACHE] = [const { AtomicU8::new(0) }; LETTER_CACHE];
+
+fn is_cached_letter(c: char) -> bool {
+    let Some(slot) = LETTERS.get(c as usize) else {
+        return false;
+    };
+    match slot.load(Ordering::Relaxed) {
+        1 => true,
+        2 => false,
+        _ => {
+            let letter = segments_like_a_letter(c);
+            slot.store(if letter { 1 } else { 2 }, Ordering::Relaxed);
+            letter
+        }
+    }
 }
 
 /// Code points whose letter-likeness is remembered; others take the
@@ -339,31 +359,15 @@ impl Tokenizer {
     /// The class of each character of the cleaned text, if the fast path
     /// knows them all.
     fn classify(&mut self) -> bool {
-        let Self {
-            cleaned,
-            chars,
-            letters,
-            ..
-        } = self;
+        let Self { cleaned, chars, .. } = self;
         chars.clear();
         for (i, c) in cleaned.char_indices() {
             let class = if c.is_ascii() {
                 ascii_break(c as u8)
-            } else {
-                let code = c as usize;
-                if code >= LETTER_CACHE {
-                    return false;
-                }
-                if letters.is_empty() {
-                    letters.resize(LETTER_CACHE, 0);
-                }
-                if letters[code] == 0 {
-                    letters[code] = if segments_like_a_letter(c) { 1 } else { 2 };
-                }
-                if letters[code] != 1 {
-                    return false;
-                }
+            } else if is_cached_letter(c) {
                 Break::Letter
+            } else {
+                return false;
             };
             chars.push((i, class));
         }
