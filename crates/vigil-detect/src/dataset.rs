@@ -158,17 +158,30 @@ impl Strings {
 }
 
 /// Strings interned to dense indices (a million ids are one buffer and a
-/// table of indices). Entries keep their hash: growing the table does not
-/// hash the strings again.
+/// table of indices). An entry is 32 bits of the string's hash and its
+/// index: 8 bytes, so a million entries miss the cache half as often as
+/// with the whole hash, and growing the table does not hash the strings
+/// again (the table's hash is spread from those 32 bits).
 #[derive(Default, Debug)]
 pub struct Interner {
-    table: hashbrown::HashTable<(u64, u32)>,
+    table: hashbrown::HashTable<(u32, u32)>,
     strings: Strings,
 }
 
 pub(crate) fn hash_of(name: &str) -> u64 {
     use std::hash::BuildHasher;
     rustc_hash::FxBuildHasher.hash_one(name)
+}
+
+fn short_hash(name: &str) -> u32 {
+    let hash = hash_of(name);
+    (hash ^ (hash >> 32)) as u32
+}
+
+/// The table's hash of an entry: its bucket from the low bits, its tag
+/// from the high ones.
+fn spread(short: u32) -> u64 {
+    u64::from(short).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 impl Interner {
@@ -178,24 +191,26 @@ impl Interner {
     /// The index of `name`, and whether it was new.
     pub fn intern_new(&mut self, name: &str) -> (u32, bool) {
         let Self { table, strings } = self;
-        let hash = hash_of(name);
+        let short = short_hash(name);
         match table.entry(
-            hash,
-            |&(h, ix)| h == hash && strings.get(ix) == name,
-            |&(h, _)| h,
+            spread(short),
+            |&(h, ix)| h == short && strings.get(ix) == name,
+            |&(h, _)| spread(h),
         ) {
             hashbrown::hash_table::Entry::Occupied(e) => (e.get().1, false),
             hashbrown::hash_table::Entry::Vacant(e) => {
                 let ix = strings.push(name);
-                e.insert((hash, ix));
+                e.insert((short, ix));
                 (ix, true)
             }
         }
     }
     pub fn get(&self, name: &str) -> Option<u32> {
-        let hash = hash_of(name);
+        let short = short_hash(name);
         self.table
-            .find(hash, |&(h, ix)| h == hash && self.strings.get(ix) == name)
+            .find(spread(short), |&(h, ix)| {
+                h == short && self.strings.get(ix) == name
+            })
             .map(|&(_, ix)| ix)
     }
     pub fn name(&self, ix: u32) -> &str {
@@ -204,7 +219,7 @@ impl Interner {
     /// Room for as many new names as `like` holds, `scale` times over.
     fn reserve_like(&mut self, like: &Strings, scale: f64) {
         self.table
-            .reserve((like.len() as f64 * scale) as usize, |&(h, _)| h);
+            .reserve((like.len() as f64 * scale) as usize, |&(h, _)| spread(h));
         self.strings.reserve_like(like, scale);
     }
     pub fn len(&self) -> usize {
@@ -443,7 +458,11 @@ pub struct Dataset {
     pub(crate) objects: Interner,
     pub(crate) urls: Interner,
     pub(crate) links: Vec<Link>,
-    link_seen: FxHashSet<(PostIx, KeyIx)>,
+    /// Each post's first link (its first row's links are contiguous).
+    first_link: Vec<u32>,
+    /// The URLs of posts with repeated rows (the toolkit's semantics):
+    /// a URL is linked once per post.
+    repeat_urls: FxHashMap<PostIx, Vec<KeyIx>>,
     /// Rows whose message id had been seen before.
     pub duplicate_rows: u64,
 }
@@ -462,7 +481,8 @@ impl Dataset {
             objects: Interner::default(),
             urls: Interner::default(),
             links: Vec::new(),
-            link_seen: FxHashSet::default(),
+            first_link: Vec::new(),
+            repeat_urls: FxHashMap::default(),
             duplicate_rows: 0,
         }
     }
@@ -494,7 +514,7 @@ impl Dataset {
         self.post_time.reserve(rows);
         let links = (batch.urls.len() as f64 * scale) as usize;
         self.links.reserve(links);
-        self.link_seen.reserve(links);
+        self.first_link.reserve(rows);
     }
 
     /// Interns the message ids of `next` into `next_ids` while taking in
@@ -517,7 +537,8 @@ impl Dataset {
             objects,
             urls,
             links,
-            link_seen,
+            first_link,
+            repeat_urls,
             duplicate_rows,
         } = self;
         let mut intern_next = || {
@@ -533,7 +554,7 @@ impl Dataset {
         // other columns); Vigil skips the row.
         let keep_repeats = *semantics == Semantics::Toolkit;
         let mut row_account = Vec::new();
-        let first_link = links.len();
+        let links_before = links.len();
         let mut accounts_part = || {
             take_accounts(
                 accounts,
@@ -547,7 +568,17 @@ impl Dataset {
         let mut objects_part =
             || take_objects(objects, post_shared, post_reply, post_time, batch, ids);
         let mut text_part = || take_texts(post_text, batch, ids);
-        let mut links_part = || take_links(urls, links, link_seen, batch, ids, keep_repeats);
+        let mut links_part = || {
+            take_links(
+                urls,
+                links,
+                first_link,
+                repeat_urls,
+                batch,
+                ids,
+                keep_repeats,
+            )
+        };
         if batch.len() >= PARALLEL_ROWS {
             rayon::join(
                 || rayon::join(intern_next, accounts_part),
@@ -561,7 +592,7 @@ impl Dataset {
             links_part();
         }
         // A link keeps the account of the row it came from (see `take_links`).
-        for link in links.iter_mut().skip(first_link) {
+        for link in links.iter_mut().skip(links_before) {
             link.account = row_account
                 .get(link.account as usize)
                 .copied()
@@ -747,12 +778,17 @@ fn take_texts(post_text: &mut Strings, batch: &PostBatch, ids: &RowIds) {
 fn take_links(
     urls: &mut Interner,
     links: &mut Vec<Link>,
-    link_seen: &mut FxHashSet<(PostIx, KeyIx)>,
+    first_link: &mut Vec<u32>,
+    repeat_urls: &mut FxHashMap<PostIx, Vec<KeyIx>>,
     batch: &PostBatch,
     ids: &RowIds,
     keep_repeats: bool,
 ) {
     for (row, &(post, first)) in ids.iter().enumerate() {
+        let start = links.len();
+        if first {
+            first_link.push(start as u32);
+        }
         if !(first || keep_repeats) || !batch.shared.get(row as u32).is_empty() {
             continue;
         }
@@ -761,7 +797,29 @@ fn take_links(
                 continue;
             }
             let url = urls.intern(url);
-            if link_seen.insert((post, url)) {
+            let new = if first {
+                // A row's own URLs may repeat.
+                !links[start..].iter().any(|l| l.url == url)
+            } else {
+                // A repeated row (rare): the post's URLs so far, from its
+                // first row's links on first need.
+                let seen = repeat_urls.entry(post).or_insert_with(|| {
+                    let from = first_link.get(post as usize).copied().unwrap_or(u32::MAX);
+                    links
+                        .get(from as usize..)
+                        .unwrap_or(&[])
+                        .iter()
+                        .take_while(|l| l.post == post)
+                        .map(|l| l.url)
+                        .collect()
+                });
+                let new = !seen.contains(&url);
+                if new {
+                    seen.push(url);
+                }
+                new
+            };
+            if new {
                 links.push(Link {
                     post,
                     url,
