@@ -520,14 +520,14 @@ fn same_text_rows(d: &Dataset) -> Vec<(u32, f64, PostIx, AccountIx)> {
     let chunks: Vec<(Strings, Vec<(PostIx, u64)>)> = posts
         .par_chunks(CHUNK)
         .map(|chunk| {
-            let (mut cleaned, mut key) = (String::new(), String::new());
+            let mut key = String::new();
             let mut texts = Strings::default();
             let mut kept = Vec::new();
             for &p in chunk {
                 if d.post_shared[p as usize] != NONE {
                     continue;
                 }
-                text::normalise_into(d.post_text(p), &mut cleaned, &mut key);
+                text::normalise_into(d.post_text(p), &mut key);
                 // A text of mentions only is empty: the toolkit matches such
                 // texts with each other, Vigil does not.
                 if toolkit || !key.is_empty() {

@@ -101,6 +101,11 @@ pub(crate) struct SimilarIndex {
     postings: Vec<Posting>,
     /// Start of each token's postings (CSR by token).
     posting_start: Vec<u32>,
+    /// Where each action stands in the postings of each of its prefix
+    /// tokens (by position, in prefix order; CSR by `own_start`): its
+    /// window is found by scanning out from there, with no search.
+    own: Vec<u32>,
+    own_start: Vec<u32>,
     /// Slot of the post at each action position.
     position_slot: Vec<u32>,
 }
@@ -175,6 +180,8 @@ impl SimilarIndex {
             post_slot,
             postings: Vec::new(),
             posting_start: vec![0; order.len() + 1],
+            own: Vec::new(),
+            own_start: Vec::new(),
             position_slot: Vec::new(),
         };
         (index, rows)
@@ -199,7 +206,11 @@ impl SimilarIndex {
             start[i] += start[i - 1];
         }
         let mut fill = start.clone();
-        let mut postings = vec![Posting::default(); start.last().copied().unwrap_or(0) as usize];
+        let total = start.last().copied().unwrap_or(0) as usize;
+        let mut postings = vec![Posting::default(); total];
+        let mut own = Vec::with_capacity(total);
+        let mut own_start = Vec::with_capacity(self.position_slot.len() + 1);
+        own_start.push(0u32);
         for (pos, &slot) in self.position_slot.iter().enumerate() {
             for &token in self.prefix(slot) {
                 let at = &mut fill[token as usize];
@@ -208,10 +219,14 @@ impl SimilarIndex {
                     pos: pos as u32,
                     slot,
                 };
+                own.push(*at - start[token as usize]);
                 *at += 1;
             }
+            own_start.push(own.len() as u32);
         }
         self.postings = postings;
+        self.own = own;
+        self.own_start = own_start;
         self.posting_start = start;
         self
     }
@@ -260,9 +275,17 @@ impl SimilarIndex {
         let slot = self.position_slot[p];
         let t = actions.time[p];
         let (lo, hi) = (t - window, t + window);
-        for &token in self.prefix(slot) {
+        let own = self
+            .own_start
+            .get(p..p + 2)
+            .and_then(|r| self.own.get(r[0] as usize..r[1] as usize))
+            .unwrap_or(&[]);
+        for (&token, &at) in self.prefix(slot).iter().zip(own) {
             let list = self.postings_of(token);
-            let start = list.partition_point(|q| q.time < lo);
+            let mut start = at as usize;
+            while start > 0 && list[start - 1].time >= lo {
+                start -= 1;
+            }
             for q in &list[start..] {
                 if q.time > hi {
                     break;

@@ -31,31 +31,46 @@ pub fn lower_without_mentions(text: &str) -> String {
     out
 }
 
-/// [`lower_without_mentions`] into a reused buffer. `str::to_lowercase`
-/// differs from lowercasing each character only for a capital sigma (its
-/// final form), so only such texts pay for a second string.
+/// [`lower_without_mentions`] into a reused buffer.
 fn lower_without_mentions_into(text: &str, out: &mut String) {
     out.clear();
+    each_clean_char(text, |c| out.push(c));
+}
+
+/// Calls `f` with each character of the lowercased text with its mentions
+/// removed. `str::to_lowercase` differs from lowercasing each character
+/// only for a capital sigma (its final form), so only such texts pay for a
+/// second string; ASCII characters are lowered byte by byte.
+fn each_clean_char(text: &str, mut f: impl FnMut(char)) {
     let mut in_mention = false;
     let mut take = |c: char| {
         if in_mention {
             if c.is_whitespace() {
                 in_mention = false;
-                out.push(c);
+                f(c);
             }
         } else if c == '@' {
             in_mention = true;
         } else {
-            out.push(c);
+            f(c);
         }
     };
-    if text.is_ascii() {
-        text.bytes()
-            .for_each(|b| take(b.to_ascii_lowercase() as char));
-    } else if text.contains('\u{3a3}') {
+    if text.contains('\u{3a3}') {
         text.to_lowercase().chars().for_each(take);
-    } else {
-        text.chars().flat_map(char::to_lowercase).for_each(take);
+        return;
+    }
+    let mut rest = text;
+    while let Some(&b) = rest.as_bytes().first() {
+        if b.is_ascii() {
+            take(b.to_ascii_lowercase() as char);
+            rest = rest.get(1..).unwrap_or("");
+        } else {
+            let mut chars = rest.chars();
+            if let Some(c) = chars.next() {
+                c.to_lowercase().for_each(&mut take);
+            }
+            rest = chars.as_str();
+        }
     }
 }
 
@@ -63,20 +78,25 @@ fn lower_without_mentions_into(text: &str, out: &mut String) {
 /// to one space and trimmed (`" ".join(cleaned.split())`).
 pub fn normalise(text: &str) -> String {
     let mut out = String::new();
-    normalise_into(text, &mut String::new(), &mut out);
+    normalise_into(text, &mut out);
     out
 }
 
-/// [`normalise`] into `out`, with `cleaned` as scratch (both reused).
-pub fn normalise_into(text: &str, cleaned: &mut String, out: &mut String) {
-    lower_without_mentions_into(text, cleaned);
+/// [`normalise`] into a reused buffer, in one pass.
+pub fn normalise_into(text: &str, out: &mut String) {
     out.clear();
-    for word in cleaned.split(is_python_space).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
+    let mut space = false;
+    each_clean_char(text, |c| {
+        if is_python_space(c) {
+            space = !out.is_empty();
+        } else {
+            if space {
+                out.push(' ');
+                space = false;
+            }
+            out.push(c);
         }
-        out.push_str(word);
-    }
+    });
 }
 
 /// `\p{Word_Break=WSegSpace}`: the space separators that are not no-break
