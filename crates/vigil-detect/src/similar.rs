@@ -232,23 +232,11 @@ impl SimilarIndex {
     }
 
     fn postings_of(&self, token: u32) -> &[Posting] {
-        let s = self.posting_start.get(token as usize).copied().unwrap_or(0) as usize;
-        let e = self
-            .posting_start
-            .get(token as usize + 1)
-            .copied()
-            .unwrap_or(0) as usize;
-        self.postings.get(s..e).unwrap_or(&[])
+        row_of(&self.posting_start, &self.postings, token as usize)
     }
 
     fn set(&self, slot: u32) -> &[u32] {
-        let s = self.token_start.get(slot as usize).copied().unwrap_or(0) as usize;
-        let e = self
-            .token_start
-            .get(slot as usize + 1)
-            .copied()
-            .unwrap_or(0) as usize;
-        self.tokens.get(s..e).unwrap_or(&[])
+        row_of(&self.token_start, &self.tokens, slot as usize)
     }
 
     fn prefix(&self, slot: u32) -> &[u32] {
@@ -275,11 +263,7 @@ impl SimilarIndex {
         let slot = self.position_slot[p];
         let t = actions.time[p];
         let (lo, hi) = (t - window, t + window);
-        let own = self
-            .own_start
-            .get(p..p + 2)
-            .and_then(|r| self.own.get(r[0] as usize..r[1] as usize))
-            .unwrap_or(&[]);
+        let own = row_of(&self.own_start, &self.own, p);
         for (&token, &at) in self.prefix(slot).iter().zip(own) {
             let list = self.postings_of(token);
             let mut start = at as usize;
@@ -301,6 +285,14 @@ impl SimilarIndex {
             }
         }
     }
+}
+
+/// Row `row` of a table stored as rows end to end (`starts[row]` to
+/// `starts[row + 1]`); empty when out of range.
+fn row_of<'a, T>(starts: &[u32], items: &'a [T], row: usize) -> &'a [T] {
+    let start = starts.get(row).copied().unwrap_or(0) as usize;
+    let end = starts.get(row + 1).copied().unwrap_or(0) as usize;
+    items.get(start..end).unwrap_or(&[])
 }
 
 /// Length of the prefix filter of a set of `n` tokens: |A| − ⌈t·|A|⌉ + 1,

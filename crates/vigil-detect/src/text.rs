@@ -448,6 +448,14 @@ mod tests {
         toolkit_tokens(text)
     }
 
+    /// A seeded pseudo-random sequence (xorshift64) for generated strings.
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
     fn set(words: &[&str]) -> Vec<String> {
         let mut v: Vec<String> = words.iter().map(|w| (*w).to_owned()).collect();
         v.sort();
@@ -518,14 +526,8 @@ mod tests {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         for _ in 0..20_000 {
             text.clear();
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            for _ in 0..(state % 40) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push(alphabet[(state % n as u64) as usize]);
+            for _ in 0..(xorshift(&mut state) % 40) {
+                text.push(alphabet[(xorshift(&mut state) % n as u64) as usize]);
             }
             check(std::str::from_utf8(&text).unwrap());
         }
@@ -547,14 +549,8 @@ mod tests {
         let mut fast_path = 0;
         for _ in 0..20_000 {
             let mut text = String::new();
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            for _ in 0..(state % 12) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push(alphabet[(state % alphabet.len() as u64) as usize]);
+            for _ in 0..(xorshift(&mut state) % 12) {
+                text.push(alphabet[(xorshift(&mut state) % alphabet.len() as u64) as usize]);
             }
             tokenizer.cleaned.clone_from(&text);
             if !tokenizer.classify() {
