@@ -429,8 +429,11 @@ fn toolkit_finding(
     }
 }
 
+/// Co-actions of evidence kept in all, per network.
+const EVIDENCE_BUDGET: usize = 20_000_000;
+
 /// Computes one network in memory, with up to `evidence_limit` co-actions
-/// of evidence per edge.
+/// of evidence per edge (fewer when the edges are many: [`EVIDENCE_BUDGET`]).
 pub fn network_finding(
     dataset: &Dataset,
     kind: NetworkKind,
@@ -443,12 +446,24 @@ pub fn network_finding(
     if !include_self_loops {
         edges.retain(|e| !e.is_loop());
     }
+    // Evidence takes about 50 bytes a co-action: tens of millions of edges
+    // with ten each would not fit in memory, so the co-actions per edge are
+    // cut to keep the total within a budget (at least one per edge).
+    let per_edge = evidence_limit.min((EVIDENCE_BUDGET / edges.len().max(1)).max(1));
+    if per_edge < evidence_limit {
+        eprintln!(
+            "warning: {}: {} edges; evidence kept for {per_edge} co-action(s) per edge instead of {evidence_limit}",
+            kind.name(),
+            edges.len()
+        );
+    }
     let evidence = if evidence_limit > 0 {
-        network.evidence_all(&edges, evidence_limit)
+        network.evidence_all(&edges, per_edge)
     } else {
         Vec::new()
     };
     let mut finding = toolkit_finding(dataset, kind, params, edges, evidence);
+    finding.method["evidence_per_edge"] = per_edge.min(evidence_limit).into();
     finding.actions = Some(network.actions());
     finding.candidate_pairs = network.candidate_pairs;
     finding

@@ -264,7 +264,11 @@ fn text_unless_redacted(d: &Dataset, names: &Names, post: PostIx) -> String {
     }
 }
 
-/// The groups of a finding with their edges, evidence and statistics.
+/// Edges listed per group in groups.json (the heaviest).
+const GROUP_EDGES_LISTED: usize = 1000;
+
+/// The groups of a finding with their edges (the heaviest
+/// [`GROUP_EDGES_LISTED`]), evidence and statistics.
 pub fn groups_json(f: &Finding, names: &Names) -> Value {
     let d = f.dataset;
     let list: Vec<Value> = f
@@ -273,19 +277,34 @@ pub fn groups_json(f: &Finding, names: &Names) -> Value {
         .map(|g| {
             let mut times: Vec<f64> = Vec::new();
             let mut objects: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-            let edges: Vec<Value> = g
-                .edges
+            for &i in &g.edges {
+                for c in f.evidence.get(i as usize).into_iter().flatten() {
+                    times.push(d.post_time(c.source_post));
+                    let label = d.shared_label(c.shared);
+                    if !label.is_empty() {
+                        *objects.entry(label.to_owned()).or_default() += 1;
+                    }
+                }
+            }
+            // A group of millions of edges is summarised by its heaviest:
+            // every edge and its evidence are in edges.csv and evidence.csv.
+            let mut listed: Vec<u32> = g.edges.clone();
+            let by_weight = |a: &u32, b: &u32| {
+                f.edges[*b as usize]
+                    .weight
+                    .cmp(&f.edges[*a as usize].weight)
+                    .then(a.cmp(b))
+            };
+            if listed.len() > GROUP_EDGES_LISTED {
+                listed.select_nth_unstable_by(GROUP_EDGES_LISTED, by_weight);
+                listed.truncate(GROUP_EDGES_LISTED);
+                listed.sort_unstable_by(by_weight);
+            }
+            let edges: Vec<Value> = listed
                 .iter()
                 .map(|&i| {
                     let i = i as usize;
                     let e = f.edges[i];
-                    for c in f.evidence.get(i).into_iter().flatten() {
-                        times.push(d.post_time(c.source_post));
-                        let label = d.shared_label(c.shared);
-                        if !label.is_empty() {
-                            *objects.entry(label.to_owned()).or_default() += 1;
-                        }
-                    }
                     json!({
                         "source": names.account(e.source),
                         "target": names.account(e.target),
@@ -305,6 +324,7 @@ pub fn groups_json(f: &Finding, names: &Names) -> Value {
                 "size": g.accounts.len(),
                 "edges": edges,
                 "edge_count": g.edges.len(),
+                "edges_listed": edges.len(),
                 "total_weight": g.total_weight,
                 "density": g.density,
                 "first_evidence": first.map(time_text),
