@@ -583,3 +583,67 @@ fn findings_are_pushed_to_a_live_vigil_server_under_its_access_rules() {
         assert_eq!(object["x_vigil_personal_data"], true);
     }
 }
+
+/// A group of more than a thousand edges is summarised in groups.json by
+/// its heaviest thousand, heaviest first; every edge stays in edges.csv.
+#[test]
+fn a_large_group_lists_its_heaviest_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("posts.csv");
+    // 60 accounts posting in turn, one post a second: within 60 s every
+    // account co-posts with every other, with weights that vary by account.
+    let mut rows =
+        String::from("message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n");
+    for i in 0..1200u32 {
+        let account = if i % 7 == 0 { i % 5 } else { i % 60 };
+        rows.push_str(&format!("m{i},a{account},A{account},,,text {i},{i},\n"));
+    }
+    std::fs::write(&csv, rows).unwrap();
+    let out_dir = dir.path().join("out");
+    let out = vigil(&[
+        "detect",
+        csv.to_str().unwrap(),
+        "--network",
+        "co_post",
+        "--time-window",
+        "60",
+        "--min-edge-weight",
+        "1",
+        "--out-dir",
+        out_dir.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let edges_csv = std::fs::read_to_string(out_dir.join("edges.csv")).unwrap();
+    let all_edges = edges_csv.lines().count() - 1;
+    let groups: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("groups.json")).unwrap())
+            .unwrap();
+    let group = &groups[0]["groups"][0];
+    assert_eq!(group["edge_count"].as_u64().unwrap() as usize, all_edges);
+    assert!(all_edges > 1000, "{all_edges} edges");
+    assert_eq!(group["edges_listed"], 1000);
+    let listed: Vec<u64> = group["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["weight"].as_u64().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 1000);
+    assert!(listed.windows(2).all(|w| w[0] >= w[1]), "heaviest first");
+    let heaviest = edges_csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .nth(2)
+                .unwrap()
+                .trim_matches('"')
+                .parse::<u64>()
+                .unwrap()
+        })
+        .max()
+        .unwrap();
+    assert_eq!(listed[0], heaviest);
+    assert!(listed.iter().any(|&w| w != heaviest), "weights vary");
+}
