@@ -110,6 +110,14 @@ pub enum PostError {
     NonFiniteTime,
 }
 
+/// Row `row` of a table stored as rows end to end (`starts[row]` to
+/// `starts[row + 1]`); empty when out of range.
+pub(crate) fn row_of<'a, T>(starts: &[u32], items: &'a [T], row: usize) -> &'a [T] {
+    let start = starts.get(row).copied().unwrap_or(0) as usize;
+    let end = starts.get(row + 1).copied().unwrap_or(0) as usize;
+    items.get(start..end).unwrap_or(&[])
+}
+
 /// Index of an account in a dataset.
 pub type AccountIx = u32;
 /// Index of a post (a distinct message id) in a dataset.
@@ -150,7 +158,7 @@ impl Strings {
         self.text.clear();
         self.starts.clear();
     }
-    /// Room for `count` more strings like these `scale` times over.
+    /// Room for as many more strings as `like` holds, `scale` times over.
     fn reserve_like(&mut self, like: &Strings, scale: f64) {
         self.starts.reserve((like.len() as f64 * scale) as usize);
         self.text.reserve((like.text.len() as f64 * scale) as usize);
@@ -442,6 +450,13 @@ impl Accounts {
         }
         account
     }
+
+    /// Counts a distinct post of `account`.
+    fn count_post(&mut self, account: AccountIx) {
+        if let Some(n) = self.posts.get_mut(account as usize) {
+            *n += 1;
+        }
+    }
 }
 
 /// The posts of one analysis, interned and stored by column.
@@ -608,9 +623,7 @@ impl Dataset {
     /// Counts a distinct post of `account` (for datasets that stream their
     /// posts instead of keeping them).
     pub fn count_post(&mut self, account: AccountIx) {
-        if let Some(n) = self.accounts.posts.get_mut(account as usize) {
-            *n += 1;
-        }
+        self.accounts.count_post(account);
     }
 
     /// Distinct posts counted, kept or streamed.
@@ -735,9 +748,7 @@ fn take_accounts(
         let account = accounts.note(batch.account.get(ix), batch.username.get(ix));
         row_account[row] = account;
         if first {
-            if let Some(n) = accounts.posts.get_mut(account as usize) {
-                *n += 1;
-            }
+            accounts.count_post(account);
             post_account.push(account);
         }
     }

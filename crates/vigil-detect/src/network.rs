@@ -14,7 +14,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::dataset::{AccountIx, Dataset, KeyIx, NONE, PostIx, Semantics};
+use crate::dataset::{AccountIx, Dataset, KeyIx, NONE, PostIx, Semantics, row_of};
 use crate::similar::SimilarIndex;
 use crate::text;
 
@@ -202,9 +202,7 @@ impl Actions {
     }
 
     fn of_account(&self, account: usize) -> &[u32] {
-        let s = self.account_start.get(account).copied().unwrap_or(0) as usize;
-        let e = self.account_start.get(account + 1).copied().unwrap_or(0) as usize;
-        self.by_account.get(s..e).unwrap_or(&[])
+        row_of(&self.account_start, &self.by_account, account)
     }
 
     /// Calls `f` with every action on the same object within ±window of the

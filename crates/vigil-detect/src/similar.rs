@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use crate::dataset::{AccountIx, Dataset, Interner, NONE, PostIx};
+use crate::dataset::{AccountIx, Dataset, Interner, NONE, PostIx, row_of};
 use crate::network::{Actions, Params};
 use crate::text;
 
@@ -285,14 +285,6 @@ impl SimilarIndex {
             }
         }
     }
-}
-
-/// Row `row` of a table stored as rows end to end (`starts[row]` to
-/// `starts[row + 1]`); empty when out of range.
-fn row_of<'a, T>(starts: &[u32], items: &'a [T], row: usize) -> &'a [T] {
-    let start = starts.get(row).copied().unwrap_or(0) as usize;
-    let end = starts.get(row + 1).copied().unwrap_or(0) as usize;
-    items.get(start..end).unwrap_or(&[])
 }
 
 /// Length of the prefix filter of a set of `n` tokens: |A| − ⌈t·|A|⌉ + 1,

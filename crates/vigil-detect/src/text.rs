@@ -173,16 +173,10 @@ fn is_mid(c: char) -> bool {
 /// mark (Devanagari vowel signs), which `regex` sometimes keeps inside the
 /// word depending on the characters after it.
 fn word_boundaries(text: &str) -> Vec<usize> {
-    let mut bounds: Vec<usize> = text.split_word_bound_indices().map(|(i, _)| i).collect();
-    bounds.push(text.len());
+    let mut bounds = segmenter_boundaries(text);
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut add = Vec::new();
-    let mut remove = Vec::new();
-    if let (Some(&(_, '\'')), Some(&(at, next))) = (chars.first(), chars.get(1))
-        && next.is_alphanumeric()
-    {
-        remove.push(at);
-    }
+    let mut remove: Vec<usize> = opening_quote_join(text).into_iter().collect();
     let leading = chars.iter().take_while(|(_, c)| is_extend_like(*c)).count();
     if leading > 0
         && let Some(&(at, _)) = chars.get(leading)
@@ -208,6 +202,22 @@ fn word_boundaries(text: &str) -> Vec<usize> {
     bounds.sort_unstable();
     bounds.dedup();
     bounds
+}
+
+/// The UAX #29 word boundaries of `text` as the segmenter finds them, with
+/// the end of the text.
+fn segmenter_boundaries(text: &str) -> Vec<usize> {
+    let mut bounds: Vec<usize> = text.split_word_bound_indices().map(|(i, _)| i).collect();
+    bounds.push(text.len());
+    bounds
+}
+
+/// `regex` does not break between a quote that opens the text and a letter
+/// or digit after it: where the Unicode rules put that boundary, if so.
+fn opening_quote_join(text: &str) -> Option<usize> {
+    text.strip_prefix('\'')
+        .filter(|rest| rest.starts_with(char::is_alphanumeric))
+        .map(|_| 1)
 }
 
 /// The Word_Break property of a character, as far as the fast path of
@@ -363,12 +373,8 @@ impl Tokenizer {
         self.bounds.clear();
         if self.classify() {
             class_word_boundaries(&self.chars, self.cleaned.len(), &mut self.bounds);
-            // `regex` does not break between a quote that opens the text
-            // and a letter or digit after it.
-            if let [(_, Break::SingleQuote), (second, _), ..] = self.chars[..]
-                && self.cleaned[second..].starts_with(char::is_alphanumeric)
-            {
-                self.bounds.retain(|&b| b != second);
+            if let Some(at) = opening_quote_join(&self.cleaned) {
+                self.bounds.retain(|&b| b != at);
             }
         } else {
             self.bounds = word_boundaries(&self.cleaned);
@@ -506,10 +512,7 @@ mod tests {
             let mut fast = Vec::new();
             let classes: Vec<(usize, Break)> = text.bytes().map(ascii_break).enumerate().collect();
             class_word_boundaries(&classes, text.len(), &mut fast);
-            let mut slow: Vec<usize> = text.split_word_bound_indices().map(|(i, _)| i).collect();
-            slow.push(text.len());
-            slow.dedup();
-            assert_eq!(fast, slow, "{text:?}");
+            assert_eq!(fast, segmenter_boundaries(text), "{text:?}");
         };
         let mut text = Vec::new();
         let n = alphabet.len();
@@ -559,10 +562,7 @@ mod tests {
             fast_path += 1;
             let mut fast = Vec::new();
             class_word_boundaries(&tokenizer.chars, text.len(), &mut fast);
-            let mut slow: Vec<usize> = text.split_word_bound_indices().map(|(i, _)| i).collect();
-            slow.push(text.len());
-            slow.dedup();
-            assert_eq!(fast, slow, "{text:?}");
+            assert_eq!(fast, segmenter_boundaries(&text), "{text:?}");
         }
         assert!(fast_path > 5_000, "{fast_path} strings took the fast path");
     }

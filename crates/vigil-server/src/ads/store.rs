@@ -541,7 +541,7 @@ pub async fn search(db: &Db, query: &AdQuery, limit: usize) -> Result<Vec<Stored
         };
         add(
             &|n| format!("{position}(regions, ${n}) > 0"),
-            Bind::Text(quoted.clone()),
+            Bind::Text(quoted),
         );
     }
     if let Some(category) = &query.targeting_category {

@@ -365,15 +365,12 @@ async fn take_down(
     removal: bool,
 ) -> PageResult {
     check_csrf(&analyst.csrf, &form.csrf)?;
-    let done = if removal {
-        service::remove(&state.db, &analyst.principal, &id, form.reason.clone()).await
+    let (done, flash) = if removal {
+        let done = service::remove(&state.db, &analyst.principal, &id, form.reason.clone()).await;
+        (done, "ad-removed")
     } else {
-        service::withdraw(&state.db, &analyst.principal, &id, form.reason.clone()).await
-    };
-    let flash = if removal {
-        "ad-removed"
-    } else {
-        "ad-withdrawn"
+        let done = service::withdraw(&state.db, &analyst.principal, &id, form.reason.clone()).await;
+        (done, "ad-withdrawn")
     };
     after_change(done, flash, async |fields| {
         let (ad, findings, powers) =

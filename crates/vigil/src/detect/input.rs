@@ -481,16 +481,10 @@ fn universal_newlines(field: &str, toolkit: bool) -> Cow<'_, str> {
 /// The URLs of a column: the toolkit's `row[-1].split(" ")` (an empty or
 /// missing column is one empty URL), otherwise the words of the column.
 fn split_urls(field: Option<&str>, toolkit: bool) -> impl Iterator<Item = &str> {
-    let column = field.unwrap_or("");
     let separator = move |c: char| if toolkit { c == ' ' } else { c.is_whitespace() };
-    let pieces = if field.is_none() && !toolkit {
-        None
-    } else {
-        Some(column.split(separator))
-    };
-    pieces
-        .into_iter()
-        .flatten()
+    field
+        .unwrap_or("")
+        .split(separator)
         .filter(move |u| toolkit || !u.is_empty())
 }
 

@@ -463,7 +463,7 @@ pub fn network_finding(
         Vec::new()
     };
     let mut finding = toolkit_finding(dataset, kind, params, edges, evidence);
-    finding.method["evidence_per_edge"] = per_edge.min(evidence_limit).into();
+    finding.method["evidence_per_edge"] = per_edge.into();
     finding.actions = Some(network.actions());
     finding.candidate_pairs = network.candidate_pairs;
     finding

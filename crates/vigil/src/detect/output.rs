@@ -275,11 +275,13 @@ pub fn groups_json(f: &Finding, names: &Names) -> Value {
         .groups
         .iter()
         .map(|g| {
-            let mut times: Vec<f64> = Vec::new();
+            let (mut first, mut last): (Option<f64>, Option<f64>) = (None, None);
             let mut objects: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
             for &i in &g.edges {
                 for c in f.evidence.get(i as usize).into_iter().flatten() {
-                    times.push(d.post_time(c.source_post));
+                    let time = d.post_time(c.source_post);
+                    first = Some(first.map_or(time, |t| t.min(time)));
+                    last = Some(last.map_or(time, |t| t.max(time)));
                     let label = d.shared_label(c.shared);
                     if !label.is_empty() {
                         *objects.entry(label.to_owned()).or_default() += 1;
@@ -288,18 +290,21 @@ pub fn groups_json(f: &Finding, names: &Names) -> Value {
             }
             // A group of millions of edges is summarised by its heaviest:
             // every edge and its evidence are in edges.csv and evidence.csv.
-            let mut listed: Vec<u32> = g.edges.clone();
             let by_weight = |a: &u32, b: &u32| {
                 f.edges[*b as usize]
                     .weight
                     .cmp(&f.edges[*a as usize].weight)
                     .then(a.cmp(b))
             };
-            if listed.len() > GROUP_EDGES_LISTED {
-                listed.select_nth_unstable_by(GROUP_EDGES_LISTED, by_weight);
-                listed.truncate(GROUP_EDGES_LISTED);
-                listed.sort_unstable_by(by_weight);
-            }
+            let listed: std::borrow::Cow<[u32]> = if g.edges.len() > GROUP_EDGES_LISTED {
+                let mut heaviest = g.edges.clone();
+                heaviest.select_nth_unstable_by(GROUP_EDGES_LISTED, by_weight);
+                heaviest.truncate(GROUP_EDGES_LISTED);
+                heaviest.sort_unstable_by(by_weight);
+                heaviest.into()
+            } else {
+                g.edges.as_slice().into()
+            };
             let edges: Vec<Value> = listed
                 .iter()
                 .map(|&i| {
@@ -316,8 +321,6 @@ pub fn groups_json(f: &Finding, names: &Names) -> Value {
             let mut top: Vec<(String, usize)> = objects.into_iter().collect();
             top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             top.truncate(10);
-            let first = times.iter().copied().reduce(f64::min);
-            let last = times.iter().copied().reduce(f64::max);
             json!({
                 "group": g.number,
                 "accounts": g.accounts.iter().map(|&a| json!({"id": names.account(a), "username": names.username(a)})).collect::<Vec<_>>(),
