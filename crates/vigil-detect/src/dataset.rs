@@ -430,24 +430,19 @@ impl Drop for Intake<'_> {
 #[derive(Default, Debug)]
 struct Accounts {
     ids: Interner,
-    usernames: Vec<String>,
+    labels: Labels,
     /// Distinct posts of each account.
     posts: Vec<u32>,
 }
 
 impl Accounts {
-    /// Records an account seen in a row; the node keeps the greatest
-    /// username seen, as the toolkit labels a node with `max(username)`.
+    /// Records an account seen in a row, with its username.
     fn note(&mut self, id: &str, username: &str) -> AccountIx {
         let account = self.ids.intern(id);
-        if account as usize == self.usernames.len() {
-            self.usernames.push(username.to_owned());
+        if account as usize == self.posts.len() {
             self.posts.push(0);
-        } else if let Some(name) = self.usernames.get_mut(account as usize)
-            && username > name.as_str()
-        {
-            username.clone_into(name);
         }
+        self.labels.note(account, username, self.posts.len());
         account
     }
 
@@ -455,6 +450,82 @@ impl Accounts {
     fn count_post(&mut self, account: AccountIx) {
         if let Some(n) = self.posts.get_mut(account as usize) {
             *n += 1;
+        }
+    }
+}
+
+/// The label of each account: the greatest username of its rows, as the
+/// toolkit labels a node with `max(username)`. The usernames of rows are
+/// kept as they come and compared when a label is first asked for (most
+/// runs never ask): reading then pays an append per row, not a lookup
+/// and a comparison. Folded to one per account when they outnumber the
+/// accounts, so that memory stays bounded by the accounts.
+#[derive(Default, Debug)]
+struct Labels {
+    names: Strings,
+    accounts: Vec<AccountIx>,
+    /// The greatest of `names` for each account, once asked for.
+    greatest: std::sync::OnceLock<Vec<u32>>,
+}
+
+/// Usernames kept before folding, at least.
+const LABELS_FOLDED_AT: usize = 1 << 22;
+
+impl Labels {
+    fn note(&mut self, account: AccountIx, username: &str, accounts: usize) {
+        self.note_folding_at(account, username, accounts, LABELS_FOLDED_AT);
+    }
+
+    fn note_folding_at(
+        &mut self,
+        account: AccountIx,
+        username: &str,
+        accounts: usize,
+        fold_at: usize,
+    ) {
+        // No username is the least of them: "" is the label anyway.
+        if username.is_empty() {
+            return;
+        }
+        if self.names.len() >= fold_at.max(2 * accounts) {
+            let greatest = self.rows_of_greatest(accounts);
+            let mut folded = Strings::default();
+            let mut folded_accounts = Vec::new();
+            for (account, &row) in greatest.iter().enumerate() {
+                if row != NONE {
+                    folded.push(self.names.get(row));
+                    folded_accounts.push(account as AccountIx);
+                }
+            }
+            self.names = folded;
+            self.accounts = folded_accounts;
+        }
+        self.greatest = std::sync::OnceLock::new();
+        self.names.push(username);
+        self.accounts.push(account);
+    }
+
+    /// The row of the greatest username of each of `accounts` accounts.
+    fn rows_of_greatest(&self, accounts: usize) -> Vec<u32> {
+        let mut greatest = vec![NONE; accounts];
+        for (row, &account) in self.accounts.iter().enumerate() {
+            let row = row as u32;
+            if let Some(best) = greatest.get_mut(account as usize)
+                && (*best == NONE || self.names.get(row) > self.names.get(*best))
+            {
+                *best = row;
+            }
+        }
+        greatest
+    }
+
+    fn get(&self, account: AccountIx, accounts: usize) -> &str {
+        let greatest = self
+            .greatest
+            .get_or_init(|| self.rows_of_greatest(accounts));
+        match greatest.get(account as usize) {
+            Some(&row) if row != NONE => self.names.get(row),
+            _ => "",
         }
     }
 }
@@ -645,10 +716,7 @@ impl Dataset {
         self.accounts.ids.get(id)
     }
     pub fn username(&self, account: AccountIx) -> &str {
-        self.accounts
-            .usernames
-            .get(account as usize)
-            .map_or("", String::as_str)
+        self.accounts.labels.get(account, self.accounts())
     }
     pub fn message_id(&self, post: PostIx) -> &str {
         self.message_ids.name(post)
@@ -839,5 +907,39 @@ fn take_links(
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_is_labelled_with_its_greatest_username_across_folds() {
+        let mut labels = Labels::default();
+        let rows = [
+            (0, "bob"),
+            (1, ""),
+            (0, "alice"),
+            (2, "zed"),
+            (0, "carol"),
+            (2, "amy"),
+            (1, "x"),
+            (0, "bobby"),
+            (2, ""),
+        ];
+        for (i, &(account, name)) in rows.iter().enumerate() {
+            // Folds whenever more than 3 names are kept (3 accounts).
+            labels.note_folding_at(account, name, 3, 3);
+            if i == 3 {
+                assert_eq!(labels.get(0, 3), "bob");
+                assert_eq!(labels.get(1, 3), "");
+            }
+        }
+        assert_eq!(labels.names.len(), 4, "folded once, at six names");
+        assert_eq!(labels.get(0, 3), "carol");
+        assert_eq!(labels.get(1, 3), "x");
+        assert_eq!(labels.get(2, 3), "zed");
+        assert_eq!(labels.get(3, 3), "");
     }
 }

@@ -227,7 +227,7 @@ pub(crate) enum Partners {
     /// Same group, within the window.
     Window,
     /// Similar token sets within the window.
-    Similar(SimilarIndex),
+    Similar(Box<SimilarIndex>),
 }
 
 /// A computed network, with what is needed to explain each edge.
@@ -245,11 +245,24 @@ pub struct Network<'d> {
 }
 
 struct Scratch {
-    stamp: Vec<PostIx>,
-    count: Vec<u32>,
+    /// Per account: the last message of the source it was counted for,
+    /// and how many messages so far (side by side: one cache miss per
+    /// partner, not two).
+    marks: Vec<Mark>,
     touched: Vec<AccountIx>,
     seen: Vec<u32>,
 }
+
+#[derive(Clone, Copy)]
+struct Mark {
+    stamp: PostIx,
+    count: u32,
+}
+
+const UNMARKED: Mark = Mark {
+    stamp: NONE,
+    count: 0,
+};
 
 impl<'d> Network<'d> {
     /// Computes the network of `kind` over `dataset`.
@@ -290,8 +303,7 @@ impl<'d> Network<'d> {
             .par_chunks(256)
             .map_init(
                 || Scratch {
-                    stamp: vec![NONE; accounts],
-                    count: vec![0; accounts],
+                    marks: vec![UNMARKED; accounts],
                     touched: Vec::new(),
                     seen: self.new_seen(),
                 },
@@ -328,8 +340,7 @@ impl<'d> Network<'d> {
             let p = p as usize;
             let m1 = self.actions.post[p];
             let Scratch {
-                stamp,
-                count,
+                marks,
                 touched,
                 seen,
             } = s;
@@ -340,19 +351,19 @@ impl<'d> Network<'d> {
                     return;
                 }
                 let u2 = self.actions.account[q] as usize;
-                if stamp[u2] != m1 {
-                    stamp[u2] = m1;
-                    if count[u2] == 0 {
+                let mark = &mut marks[u2];
+                if mark.stamp != m1 {
+                    mark.stamp = m1;
+                    if mark.count == 0 {
                         touched.push(u2 as AccountIx);
                     }
-                    count[u2] += 1;
+                    mark.count += 1;
                 }
             };
             self.for_each_partner(p, seen, &mut visit);
         }
         for &u2 in &s.touched {
-            let c = std::mem::take(&mut s.count[u2 as usize]);
-            s.stamp[u2 as usize] = NONE;
+            let c = std::mem::replace(&mut s.marks[u2 as usize], UNMARKED).count;
             if c >= min_weight {
                 out.push(Edge {
                     source: a as AccountIx,
@@ -367,8 +378,9 @@ impl<'d> Network<'d> {
     /// Scratch for [`Self::for_each_partner`]: one entry per action for
     /// similar text, none otherwise.
     fn new_seen(&self) -> Vec<u32> {
-        match self.partners {
-            Partners::Similar(_) => vec![NONE; self.actions.len()],
+        match &self.partners {
+            Partners::Similar(index) if index.needs_scratch() => vec![NONE; self.actions.len()],
+            Partners::Similar(_) => Vec::new(),
             Partners::Window => Vec::new(),
         }
     }
@@ -496,8 +508,8 @@ pub(crate) fn build_actions(
                 let eligible: Vec<u32> = posts.filter(not_repost).collect();
                 let (index, rows) = SimilarIndex::build(d, &eligible, params);
                 let actions = Actions::new(rows, d.accounts());
-                let index = index.finish(&actions);
-                return (actions, Partners::Similar(index));
+                let index = index.finish(&actions, params.window);
+                return (actions, Partners::Similar(Box::new(index)));
             }
         }
     };

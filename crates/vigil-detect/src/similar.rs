@@ -108,7 +108,23 @@ pub(crate) struct SimilarIndex {
     own_start: Vec<u32>,
     /// Slot of the post at each action position.
     position_slot: Vec<u32>,
+    /// The partners of every action, found once (see [`Self::partner_table`]);
+    /// None when there were too many to keep.
+    table: Option<PartnerTable>,
 }
+
+/// The similar partners of each action position (CSR).
+struct PartnerTable {
+    start: Vec<u32>,
+    list: Vec<u32>,
+}
+
+/// Partners kept in a [`PartnerTable`] at most (1 GiB); beyond, each
+/// action's partners are found again each time they are asked for.
+const PARTNER_BUDGET: usize = 1 << 28;
+
+/// Actions whose partners are found together on one core.
+const PARTNER_CHUNK: usize = 4096;
 
 impl SimilarIndex {
     /// Tokenises the eligible posts and returns the actions (one per post
@@ -183,14 +199,15 @@ impl SimilarIndex {
             own: Vec::new(),
             own_start: Vec::new(),
             position_slot: Vec::new(),
+            table: None,
         };
         (index, rows)
     }
 
     /// Builds the prefix postings over the sorted actions: each token's
     /// list is in time order, and holds the times, so that a window is
-    /// found and scanned in one stretch of memory.
-    pub fn finish(mut self, actions: &Actions) -> Self {
+    /// found and scanned in one stretch of memory; then the partner table.
+    pub fn finish(mut self, actions: &Actions, window: f64) -> Self {
         self.position_slot = actions
             .post
             .iter()
@@ -228,7 +245,53 @@ impl SimilarIndex {
         self.own = own;
         self.own_start = own_start;
         self.posting_start = start;
+        self.table = self.partner_table(actions, window);
         self
+    }
+
+    /// The partners of every action, found in time order: the postings
+    /// that neighbouring actions scan are then the same few, in cache,
+    /// where the network's walk account by account (each account's
+    /// actions scattered over the whole period) missed the cache at every
+    /// posting list. None when they exceed [`PARTNER_BUDGET`].
+    fn partner_table(&self, actions: &Actions, window: f64) -> Option<PartnerTable> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let kept = AtomicUsize::new(0);
+        let chunks: Option<Vec<(Vec<u32>, Vec<u32>)>> = (0..actions.len().div_ceil(PARTNER_CHUNK))
+            .into_par_iter()
+            .map_init(
+                || vec![NONE; actions.len()],
+                |seen, chunk| {
+                    let first = chunk * PARTNER_CHUNK;
+                    let last = (first + PARTNER_CHUNK).min(actions.len());
+                    let mut counts = Vec::with_capacity(last - first);
+                    let mut list = Vec::new();
+                    for p in first..last {
+                        let before = list.len();
+                        self.scan_partners(actions, p, window, seen, |q| list.push(q as u32));
+                        counts.push((list.len() - before) as u32);
+                    }
+                    let total = kept.fetch_add(list.len(), Ordering::Relaxed) + list.len();
+                    (total <= PARTNER_BUDGET).then_some((counts, list))
+                },
+            )
+            .collect();
+        let chunks = chunks?;
+        let mut start = Vec::with_capacity(actions.len() + 1);
+        start.push(0u32);
+        let mut list = Vec::with_capacity(kept.into_inner());
+        for (counts, part) in chunks {
+            for n in counts {
+                start.push(start.last().copied().unwrap_or(0) + n);
+            }
+            list.extend_from_slice(&part);
+        }
+        Some(PartnerTable { start, list })
+    }
+
+    /// Whether [`Self::partners`] needs its `seen` scratch.
+    pub fn needs_scratch(&self) -> bool {
+        self.table.is_none()
     }
 
     fn postings_of(&self, token: u32) -> &[Posting] {
@@ -251,8 +314,25 @@ impl SimilarIndex {
 
     /// Calls `f` with every action within ±window of `p` whose text is
     /// similar to p's (p itself included). `seen` is scratch of one entry
-    /// per action.
+    /// per action when [`Self::needs_scratch`].
     pub fn partners(
+        &self,
+        actions: &Actions,
+        p: usize,
+        window: f64,
+        seen: &mut [u32],
+        mut f: impl FnMut(usize),
+    ) {
+        match &self.table {
+            Some(table) => row_of(&table.start, &table.list, p)
+                .iter()
+                .for_each(|&q| f(q as usize)),
+            None => self.scan_partners(actions, p, window, seen, f),
+        }
+    }
+
+    /// [`Self::partners`] found in the postings.
+    fn scan_partners(
         &self,
         actions: &Actions,
         p: usize,
@@ -321,4 +401,42 @@ pub(crate) fn jaccard_at_least(x: &[u32], y: &[u32], threshold: f64) -> bool {
     }
     let union = x.len() + y.len() - common;
     common as f64 / union as f64 >= threshold
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::{NetworkKind, Partners, build_actions};
+
+    #[test]
+    fn the_partner_table_lists_what_the_postings_give() {
+        let data = crate::synth::generate(crate::synth::Profile::Light, 20_000, 7);
+        let mut d = Dataset::new(crate::Semantics::Clean);
+        for post in data.posts {
+            d.push(post).unwrap();
+        }
+        let window = 600.0;
+        let params = Params {
+            window,
+            similarity: 0.5,
+            ..Params::default()
+        };
+        let (actions, Partners::Similar(index)) =
+            build_actions(&d, NetworkKind::CoSimilarTweet, &params)
+        else {
+            panic!("similar text has a similarity index");
+        };
+        assert!(!index.needs_scratch(), "the table fits its budget");
+        let mut seen = vec![NONE; actions.len()];
+        let mut others = 0;
+        for p in 0..actions.len() {
+            let mut scanned = Vec::new();
+            index.scan_partners(&actions, p, window, &mut seen, |q| scanned.push(q));
+            let mut listed = Vec::new();
+            index.partners(&actions, p, window, &mut [], |q| listed.push(q));
+            assert_eq!(listed, scanned, "partners of action {p}");
+            others += listed.iter().filter(|&&q| q != p).count();
+        }
+        assert!(others > 1_000, "{others} partners: too few to test");
+    }
 }

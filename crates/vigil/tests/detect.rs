@@ -51,13 +51,14 @@ fn bad_rows_truncated_gzip_and_wrong_mappings_are_reported_and_good_rows_kept() 
     let csv = dir.path().join("posts.csv");
     std::fs::write(
         &csv,
-        "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n\
+        b"message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n\
          1,a,A,r,,,100,\n\
          2,b,B,r,,,not-a-time,\n\
          3,b,B,r,,,101,\n\
          4,c,C,r,,,\n\
          5,a,A,s,,,200,\n\
-         6,b,B,s,,,201,\n",
+         6,b,B,s,,,201,\n\
+         7,b,B,s,,caf\xe9,202,\n",
     )
     .unwrap();
     let out = vigil(&[
@@ -75,6 +76,12 @@ fn bad_rows_truncated_gzip_and_wrong_mappings_are_reported_and_good_rows_kept() 
     );
     assert!(
         stderr.contains("posts.csv:5: 7 fields where the toolkit format has 8"),
+        "{stderr}"
+    );
+    // Latin-1 where UTF-8 is expected: the row is left out (kept, b would
+    // have three messages next to a's).
+    assert!(
+        stderr.contains("posts.csv:8: the row is not valid UTF-8"),
         "{stderr}"
     );
     assert_eq!(
