@@ -118,6 +118,48 @@ pub(crate) fn row_of<'a, T>(starts: &[u32], items: &'a [T], row: usize) -> &'a [
     items.get(start..end).unwrap_or(&[])
 }
 
+/// The columns a dataset keeps beyond message ids, accounts and times: a
+/// run that computes one network need not intern every text, URL and
+/// object of the file. Whether a post is a repost is always kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Columns {
+    /// Shared objects, interned (co-retweet, evidence labels).
+    pub objects: bool,
+    /// Replied posts, interned (co-reply).
+    pub replies: bool,
+    /// Texts (co-tweet, similar text, evidence).
+    pub texts: bool,
+    /// URLs (co-link, evidence).
+    pub links: bool,
+}
+
+impl Columns {
+    pub const ALL: Columns = Columns {
+        objects: true,
+        replies: true,
+        texts: true,
+        links: true,
+    };
+    pub const FEWEST: Columns = Columns {
+        objects: false,
+        replies: false,
+        texts: false,
+        links: false,
+    };
+
+    pub fn and(self, other: Columns) -> Columns {
+        Columns {
+            objects: self.objects || other.objects,
+            replies: self.replies || other.replies,
+            texts: self.texts || other.texts,
+            links: self.links || other.links,
+        }
+    }
+}
+
+/// Marks "an object not kept" in the shared-object column (see [`Columns`]).
+const SOME_OBJECT: u32 = 0;
+
 /// Index of an account in a dataset.
 pub type AccountIx = u32;
 /// Index of a post (a distinct message id) in a dataset.
@@ -534,6 +576,7 @@ impl Labels {
 #[derive(Debug)]
 pub struct Dataset {
     pub semantics: Semantics,
+    columns: Columns,
     accounts: Accounts,
     pub(crate) message_ids: Interner,
     pub(crate) post_account: Vec<AccountIx>,
@@ -555,8 +598,14 @@ pub struct Dataset {
 
 impl Dataset {
     pub fn new(semantics: Semantics) -> Self {
+        Self::with_columns(semantics, Columns::ALL)
+    }
+
+    /// A dataset that keeps only `columns` (see [`Columns`]).
+    pub fn with_columns(semantics: Semantics, columns: Columns) -> Self {
         Self {
             semantics,
+            columns,
             accounts: Accounts::default(),
             message_ids: Interner::default(),
             post_account: Vec::new(),
@@ -589,7 +638,9 @@ impl Dataset {
         let rows = batch.expected_rows;
         let scale = rows as f64 / batch.len().max(1) as f64;
         self.message_ids.reserve_like(&batch.message_id, scale);
-        self.post_text.reserve_like(&batch.text, scale);
+        if self.columns.texts {
+            self.post_text.reserve_like(&batch.text, scale);
+        }
         for column in [
             &mut self.post_shared,
             &mut self.post_reply,
@@ -598,9 +649,11 @@ impl Dataset {
             column.reserve(rows);
         }
         self.post_time.reserve(rows);
-        let links = (batch.urls.len() as f64 * scale) as usize;
-        self.links.reserve(links);
-        self.first_link.reserve(rows);
+        if self.columns.links {
+            let links = (batch.urls.len() as f64 * scale) as usize;
+            self.links.reserve(links);
+            self.first_link.reserve(rows);
+        }
     }
 
     /// Interns the message ids of `next` into `next_ids` while taking in
@@ -613,6 +666,7 @@ impl Dataset {
     ) {
         let Dataset {
             semantics,
+            columns,
             accounts,
             message_ids,
             post_account,
@@ -651,10 +705,27 @@ impl Dataset {
                 keep_repeats,
             );
         };
-        let mut objects_part =
-            || take_objects(objects, post_shared, post_reply, post_time, batch, ids);
-        let mut text_part = || take_texts(post_text, batch, ids);
+        let columns = *columns;
+        let mut objects_part = || {
+            take_objects(
+                objects,
+                post_shared,
+                post_reply,
+                post_time,
+                batch,
+                ids,
+                columns,
+            )
+        };
+        let mut text_part = || {
+            if columns.texts {
+                take_texts(post_text, batch, ids);
+            }
+        };
         let mut links_part = || {
+            if !columns.links {
+                return;
+            }
             take_links(
                 urls,
                 links,
@@ -822,6 +893,8 @@ fn take_accounts(
     }
 }
 
+/// Times, shared objects and replied posts of new posts; objects not kept
+/// (see [`Columns`]) are only told apart from none.
 fn take_objects(
     objects: &mut Interner,
     post_shared: &mut Vec<KeyIx>,
@@ -829,19 +902,21 @@ fn take_objects(
     post_time: &mut Vec<f64>,
     batch: &PostBatch,
     ids: &RowIds,
+    columns: Columns,
 ) {
-    let mut key = |s: &str| {
-        if s.is_empty() {
-            NONE
-        } else {
-            objects.intern(s)
-        }
+    let mut key = |s: &str, kept: bool| match (s.is_empty(), kept) {
+        (true, _) => NONE,
+        (false, true) => objects.intern(s),
+        (false, false) => SOME_OBJECT,
     };
     for (row, _) in ids.iter().enumerate().filter(|(_, id)| id.1) {
         let ix = row as u32;
         post_time.push(batch.time[row]);
-        post_shared.push(key(batch.shared.get(ix)));
-        post_reply.push(key(batch.reply.get(ix)));
+        post_shared.push(key(batch.shared.get(ix), columns.objects));
+        post_reply.push(match columns.replies {
+            true => key(batch.reply.get(ix), true),
+            false => NONE,
+        });
     }
 }
 

@@ -23,6 +23,6 @@ pub mod synth;
 pub mod text;
 
 pub use dataset::{
-    AccountIx, Dataset, Intake, Post, PostBatch, PostError, PostFields, PostIx, Semantics,
+    AccountIx, Columns, Dataset, Intake, Post, PostBatch, PostError, PostFields, PostIx, Semantics,
 };
 pub use network::{CoAction, Edge, Network, NetworkKind, Params, Shared};

@@ -14,7 +14,7 @@
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::dataset::{AccountIx, Dataset, KeyIx, NONE, PostIx, Semantics, row_of};
+use crate::dataset::{AccountIx, Columns, Dataset, KeyIx, NONE, PostIx, Semantics, row_of};
 use crate::similar::SimilarIndex;
 use crate::text;
 
@@ -55,6 +55,30 @@ impl NetworkKind {
             NetworkKind::CoSimilarTweet => "co_similar_tweet",
             NetworkKind::CoLink => "co_link",
             NetworkKind::CoPost => "co_post",
+        }
+    }
+
+    /// The columns of a dataset this network is computed from.
+    pub fn columns(self) -> Columns {
+        let fewest = Columns::FEWEST;
+        match self {
+            NetworkKind::CoRetweet => Columns {
+                objects: true,
+                ..fewest
+            },
+            NetworkKind::CoReply => Columns {
+                replies: true,
+                ..fewest
+            },
+            NetworkKind::CoTweet | NetworkKind::CoSimilarTweet => Columns {
+                texts: true,
+                ..fewest
+            },
+            NetworkKind::CoLink => Columns {
+                links: true,
+                ..fewest
+            },
+            NetworkKind::CoPost => fewest,
         }
     }
 

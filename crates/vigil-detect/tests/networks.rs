@@ -255,3 +255,31 @@ fn coortweet_reproduces_its_published_network_on_the_russian_retweets() {
             .all(|e| f64::from(e.edge.weight) > n.threshold)
     );
 }
+
+#[test]
+fn a_network_needs_only_its_own_columns() {
+    // Repeated message ids and URL-less posts included (the toolkit's
+    // quirks touch links and objects).
+    let mut posts = synth::generate(Profile::Light, 30_000, 11).posts;
+    let repeats: Vec<Post> = posts.iter().step_by(97).take(200).cloned().collect();
+    posts.extend(repeats);
+    for semantics in [Semantics::Toolkit, Semantics::Clean] {
+        let mut all = Dataset::new(semantics);
+        for p in &posts {
+            all.push(p).unwrap();
+        }
+        for kind in NetworkKind::ALL {
+            let mut own = Dataset::with_columns(semantics, kind.columns());
+            for p in &posts {
+                own.push(p).unwrap();
+            }
+            let expected = edges(&all, kind, 600.0, 1);
+            assert!(expected.len() > 100, "{kind:?}: {} edges", expected.len());
+            assert_eq!(
+                edges(&own, kind, 600.0, 1),
+                expected,
+                "{kind:?} {semantics:?}"
+            );
+        }
+    }
+}

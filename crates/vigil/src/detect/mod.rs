@@ -21,7 +21,7 @@ use vigil_detect::coornet::{self, CoornetParams};
 use vigil_detect::coortweet::{self, CoortweetParams};
 use vigil_detect::groups::{Group, groups};
 use vigil_detect::synth::{self, Profile};
-use vigil_detect::{CoAction, Dataset, Edge, Network, NetworkKind, Params, Semantics};
+use vigil_detect::{CoAction, Columns, Dataset, Edge, Network, NetworkKind, Params, Semantics};
 
 pub use input::Format;
 
@@ -223,6 +223,16 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
         similarity: args.similarity_threshold,
         min_tokens: args.min_document_size_similarity,
     };
+    let detailed = args.out_dir.is_some() || args.push.is_some();
+    // The columns the networks are computed from; outputs that show the
+    // posts, and the other tools' modes, keep them all.
+    let columns = if detailed || !matches!(args.compat, Compat::None | Compat::Toolkit) {
+        Columns::ALL
+    } else {
+        kinds
+            .iter()
+            .fold(Columns::FEWEST, |c, kind| c.and(kind.columns()))
+    };
     let started = Instant::now();
     let mapping = input::Mapping::parse(args.columns.as_deref())?;
     let (dataset, report, mut external_networks) = if args.external {
@@ -245,7 +255,7 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
         report.duplicate_rows = dataset.duplicate_rows;
         (dataset, report, Some(networks.into_iter()))
     } else {
-        let mut dataset = Dataset::new(semantics);
+        let mut dataset = Dataset::with_columns(semantics, columns);
         let mut intake = vigil_detect::Intake::new(&mut dataset);
         let read = input::read_files(&args.files, args.format, &mapping, &mut intake, !args.quiet);
         drop(intake);
@@ -254,7 +264,6 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
         (dataset, report, None)
     };
     let read_seconds = started.elapsed().as_secs_f64();
-    let detailed = args.out_dir.is_some() || args.push.is_some();
     let evidence_limit = if detailed { args.evidence_limit } else { 0 };
     let mut findings = Vec::new();
     for kind in kinds {
