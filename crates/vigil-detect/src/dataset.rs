@@ -441,6 +441,11 @@ impl<'d> Intake<'d> {
         self.dataset.semantics
     }
 
+    /// The columns the dataset keeps: readers need not fill the others.
+    pub fn columns(&self) -> Columns {
+        self.dataset.columns
+    }
+
     /// Takes `batch` in; returns a batch that is completely taken in, to be
     /// cleared and refilled.
     pub fn push(&mut self, batch: PostBatch) -> Option<PostBatch> {

@@ -11,7 +11,7 @@ use std::sync::mpsc;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use vigil_detect::{Intake, Post, PostBatch, PostFields, Semantics};
+use vigil_detect::{Columns, Intake, Post, PostBatch, PostFields, Semantics};
 
 use super::external::{External, SpillError};
 
@@ -19,6 +19,8 @@ use super::external::{External, SpillError};
 /// external sort.
 pub trait PostSink {
     fn semantics(&self) -> Semantics;
+    /// The columns the sink keeps (see [`Columns`]).
+    fn columns(&self) -> Columns;
     /// Takes a batch; returns a batch to clear and refill (this one or an
     /// earlier one). An error stops the run.
     fn accept(&mut self, batch: PostBatch) -> Result<Option<PostBatch>, SpillError>;
@@ -28,6 +30,9 @@ impl PostSink for Intake<'_> {
     fn semantics(&self) -> Semantics {
         Intake::semantics(self)
     }
+    fn columns(&self) -> Columns {
+        Intake::columns(self)
+    }
     fn accept(&mut self, batch: PostBatch) -> Result<Option<PostBatch>, SpillError> {
         Ok(self.push(batch))
     }
@@ -36,6 +41,9 @@ impl PostSink for Intake<'_> {
 impl PostSink for External {
     fn semantics(&self) -> Semantics {
         External::semantics(self)
+    }
+    fn columns(&self) -> Columns {
+        Columns::ALL
     }
     fn accept(&mut self, batch: PostBatch) -> Result<Option<PostBatch>, SpillError> {
         for row in 0..batch.len() {
@@ -350,12 +358,14 @@ fn read_file(
     report: &mut InputReport,
 ) -> anyhow::Result<()> {
     let semantics = sink.semantics();
+    let keep = sink.columns();
     let (full, batches) = mpsc::sync_channel::<PostBatch>(2);
     let (spare, spares) = mpsc::channel::<PostBatch>();
     std::thread::scope(|scope| {
         let parser = scope.spawn(move || {
             let mut rows = Rows {
                 semantics,
+                keep,
                 name,
                 report,
                 batch: PostBatch::default(),
@@ -408,6 +418,8 @@ fn read_file(
 /// The rows of one file, batched for the sink.
 struct Rows<'r> {
     semantics: Semantics,
+    /// The columns the sink keeps: the others are not copied.
+    keep: Columns,
     name: &'r str,
     report: &'r mut InputReport,
     batch: PostBatch,
@@ -468,6 +480,16 @@ impl Rows<'_> {
     }
 }
 
+/// Leaves out the fields whose columns the sink does not keep (replied
+/// posts, texts, URLs): they are then neither copied nor split.
+fn skip_unkept<T>(fields: &mut [Option<T>; 8], keep: Columns) {
+    for (field, kept) in [(4, keep.replies), (5, keep.texts), (7, keep.links)] {
+        if !kept && let Some(f) = fields.get_mut(field) {
+            *f = None;
+        }
+    }
+}
+
 /// Python opens text files with universal newlines: a CR or CRLF inside a
 /// quoted field arrives as LF. Reproduced in the toolkit's mode (`crlf`:
 /// whether the row holds a CR at all, found once per row).
@@ -512,11 +534,12 @@ fn read_csv(
         || (header.len() == 8
             && header.iter().zip(TOOLKIT_HEADER).all(|(h, t)| h == t)
             && mapping.explicit.is_empty());
-    let columns: [Option<usize>; 8] = if positional {
+    let mut columns: [Option<usize>; 8] = if positional {
         std::array::from_fn(Some)
     } else {
         mapping.resolve(&header)?
     };
+    skip_unkept(&mut columns, rows.keep);
     // One record, refilled row after row (no allocation per field), read
     // as bytes and checked as UTF-8 once as a whole: a row of posts is
     // mostly text, often not ASCII, and checking it field by field with
@@ -636,7 +659,8 @@ fn read_jsonl(
             Some(fields) => fields,
             None => {
                 let keys: Vec<String> = object.keys().cloned().collect();
-                let resolved = mapping.resolve(&keys)?;
+                let mut resolved = mapping.resolve(&keys)?;
+                skip_unkept(&mut resolved, rows.keep);
                 fields.insert(resolved.map(|c| c.and_then(|c| keys.get(c).cloned())))
             }
         };
