@@ -186,12 +186,20 @@ impl Strings {
         ix
     }
     pub(crate) fn get(&self, ix: u32) -> &str {
+        self.text.get(self.span(ix)).unwrap_or("")
+    }
+    /// The bytes of string `ix`: comparing them skips the checks of
+    /// character boundaries that slicing the text makes.
+    fn bytes(&self, ix: u32) -> &[u8] {
+        self.text.as_bytes().get(self.span(ix)).unwrap_or(&[])
+    }
+    fn span(&self, ix: u32) -> std::ops::Range<usize> {
         let ix = ix as usize;
         let Some(&start) = self.starts.get(ix) else {
-            return "";
+            return 0..0;
         };
         let end = self.starts.get(ix + 1).copied().unwrap_or(self.text.len());
-        self.text.get(start..end).unwrap_or("")
+        start..end
     }
     fn len(&self) -> usize {
         self.starts.len()
@@ -244,7 +252,7 @@ impl Interner {
         let short = short_hash(name);
         match table.entry(
             spread(short),
-            |&(h, ix)| h == short && strings.get(ix) == name,
+            |&(h, ix)| h == short && strings.bytes(ix) == name.as_bytes(),
             |&(h, _)| spread(h),
         ) {
             hashbrown::hash_table::Entry::Occupied(e) => (e.get().1, false),
@@ -259,7 +267,7 @@ impl Interner {
         let short = short_hash(name);
         self.table
             .find(spread(short), |&(h, ix)| {
-                h == short && self.strings.get(ix) == name
+                h == short && self.strings.bytes(ix) == name.as_bytes()
             })
             .map(|&(_, ix)| ix)
     }

@@ -217,6 +217,14 @@ impl InputReport {
 /// `inf`/`nan` in any case. ISO 8601 times are accepted outside the
 /// toolkit's compatibility mode.
 pub fn parse_time(text: &str, iso: bool) -> Option<f64> {
+    // The common case, whole seconds since the epoch: digits only, exact
+    // as an f64 below 2^53 (what `float()` gives).
+    if (1..=15).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(seconds) = text.parse::<u64>()
+    {
+        return Some(seconds as f64);
+    }
     let t = text.trim_matches(vigil_detect::text::is_python_space);
     let cleaned: std::borrow::Cow<str> = if t.contains('_') {
         let chars: Vec<char> = t.chars().collect();
@@ -701,4 +709,34 @@ fn read_jsonl(
         rows.push(line_no, post.fields(), post.urls.iter().map(String::as_str))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn times_are_read_as_python_float_reads_them() {
+        for (text, seconds) in [
+            ("1777593603", 1777593603.0),
+            ("007", 7.0),
+            ("999999999999999", 999_999_999_999_999.0),
+            ("9999999999999999999", 1e19),
+            (" 12\t", 12.0),
+            ("1_000", 1000.0),
+            ("12.5", 12.5),
+            ("-3", -3.0),
+            ("1e3", 1000.0),
+        ] {
+            assert_eq!(parse_time(text, false), Some(seconds), "{text:?}");
+        }
+        assert!(parse_time("NaN", false).is_some_and(f64::is_nan));
+        for bad in ["", "1__0", "_1", "soon", "2026-12-03T12:00:00Z"] {
+            assert_eq!(parse_time(bad, false), None, "{bad:?}");
+        }
+        assert_eq!(
+            parse_time("2026-12-03T12:00:00Z", true),
+            Some(1_796_299_200.0)
+        );
+    }
 }
