@@ -9,14 +9,14 @@ preprocessing once per network, as a user computing one network pays it; the
 ratio of the toolkit's network step alone against Vigil's whole run is shown
 beside it.
 
-Vigil's time is the median of `--repeat` runs (3 by default; its peak
+Vigil's time is the median of `--repeat` runs (5 by default; its peak
 memory the largest): on a shared two-core machine a single run of a few
 seconds varies by a third. The toolkit runs once (minutes per network). A
 toolkit run killed at the timeout is reported as a bound: the ratio is at
 least (preprocessing + timeout) / Vigil.
 
 Usage: python detect_vs_toolkit.py VIGIL_BINARY WORK_DIR [--posts 1000000]
-           [--toolkit-timeout 300] [--skip-toolkit-heavy] [--repeat 3]
+           [--toolkit-timeout 300] [--skip-toolkit-heavy] [--repeat 5]
 """
 import argparse
 import csv
@@ -97,7 +97,7 @@ def main():
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--toolkit-timeout", type=float, default=300)
     parser.add_argument("--profiles", default="light,medium,heavy", help="profiles to run, comma-separated")
-    parser.add_argument("--repeat", type=int, default=3, help="Vigil runs per network (the median is reported)")
+    parser.add_argument("--repeat", type=int, default=5, help="Vigil runs per network (the median is reported)")
     parser.add_argument("--skip-toolkit-heavy", action="store_true",
                         help="run Vigil alone on the heavy profile (the toolkit needs minutes per network there)")
     args = parser.parse_args()
