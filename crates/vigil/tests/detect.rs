@@ -594,7 +594,7 @@ fn findings_are_pushed_to_a_live_vigil_server_under_its_access_rules() {
 /// A group of more than a thousand edges is summarised in groups.json by
 /// its heaviest thousand, heaviest first; every edge stays in edges.csv.
 #[test]
-fn a_large_group_lists_its_heaviest_edges() {
+fn a_large_group_lists_its_heaviest_edges_and_evidence_keeps_to_its_budget() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("posts.csv");
     // 60 accounts posting in turn, one post a second: within 60 s every
@@ -653,4 +653,52 @@ fn a_large_group_lists_its_heaviest_edges() {
         .unwrap();
     assert_eq!(listed[0], heaviest);
     assert!(listed.iter().any(|&w| w != heaviest), "weights vary");
+
+    // Evidence: ten co-actions per edge by default; past the budget, one
+    // per edge, with a warning and the figure in summary.json.
+    let evidence_rows = |dir: &std::path::Path| {
+        std::fs::read_to_string(dir.join("evidence.csv"))
+            .unwrap()
+            .lines()
+            .count()
+            - 1
+    };
+    let per_edge = |dir: &std::path::Path| {
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap())
+                .unwrap();
+        summary["networks"][0]["method"]["evidence_per_edge"].clone()
+    };
+    assert_eq!(per_edge(&out_dir), 10);
+    assert!(evidence_rows(&out_dir) > 5 * all_edges);
+    let budgeted = dir.path().join("budgeted");
+    let out = vigil(&[
+        "detect",
+        csv.to_str().unwrap(),
+        "--network",
+        "co_post",
+        "--time-window",
+        "60",
+        "--min-edge-weight",
+        "1",
+        "--evidence-budget",
+        "500",
+        "--out-dir",
+        budgeted.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "warning: co_post: {all_edges} edges; evidence kept for 1 co-action(s) per edge instead of 10"
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(per_edge(&budgeted), 1);
+    assert_eq!(
+        evidence_rows(&budgeted),
+        all_edges,
+        "one co-action per edge"
+    );
 }

@@ -112,6 +112,10 @@ struct RunArgs {
     /// Co-actions kept as evidence per edge
     #[arg(long, default_value_t = 10)]
     evidence_limit: usize,
+    /// Co-actions kept as evidence in all, per network: past it, fewer per
+    /// edge (at least one), with a warning. About 50 bytes each in memory
+    #[arg(long, default_value_t = EVIDENCE_BUDGET)]
+    evidence_budget: usize,
     /// TLP of the STIX findings: clear, green, amber, amber+strict, red
     #[arg(long, default_value = "amber")]
     tlp: String,
@@ -288,7 +292,10 @@ fn detect(args: RunArgs) -> anyhow::Result<ExitCode> {
                     kind,
                     params,
                     args.include_self_loops,
-                    evidence_limit,
+                    Evidence {
+                        per_edge: evidence_limit,
+                        budget: args.evidence_budget,
+                    },
                 ),
             },
             Compat::Coortweet => {
@@ -405,7 +412,13 @@ pub fn demo_findings() -> Option<serde_json::Value> {
         NetworkKind::CoTweet,
     ]
     .into_iter()
-    .map(|kind| network_finding(&dataset, kind, Params::default(), false, 10).finish(started))
+    .map(|kind| {
+        let evidence = Evidence {
+            per_edge: 10,
+            budget: EVIDENCE_BUDGET,
+        };
+        network_finding(&dataset, kind, Params::default(), false, evidence).finish(started)
+    })
     .collect();
     let names = output::Names::new(&dataset, false);
     stix::bundle(&findings, &names, vigil_stix::Tlp::Amber)
@@ -438,18 +451,28 @@ fn toolkit_finding(
     }
 }
 
-/// Co-actions of evidence kept in all, per network.
+/// Co-actions of evidence kept in all, per network, by default.
 const EVIDENCE_BUDGET: usize = 20_000_000;
 
-/// Computes one network in memory, with up to `evidence_limit` co-actions
-/// of evidence per edge (fewer when the edges are many: [`EVIDENCE_BUDGET`]).
+/// How much evidence a finding keeps.
+#[derive(Clone, Copy, Debug)]
+pub struct Evidence {
+    /// Co-actions per edge at most (0: no evidence).
+    pub per_edge: usize,
+    /// Co-actions in all at most (each edge keeps at least one).
+    pub budget: usize,
+}
+
+/// Computes one network in memory, with up to `evidence.per_edge`
+/// co-actions of evidence per edge (fewer when the edges are many).
 pub fn network_finding(
     dataset: &Dataset,
     kind: NetworkKind,
     params: Params,
     include_self_loops: bool,
-    evidence_limit: usize,
+    evidence: Evidence,
 ) -> Finding<'_> {
+    let evidence_limit = evidence.per_edge;
     let mut network = Network::compute(dataset, kind, params);
     let mut edges = std::mem::take(&mut network.edges);
     if !include_self_loops {
@@ -458,7 +481,7 @@ pub fn network_finding(
     // Evidence takes about 50 bytes a co-action: tens of millions of edges
     // with ten each would not fit in memory, so the co-actions per edge are
     // cut to keep the total within a budget (at least one per edge).
-    let per_edge = evidence_limit.min((EVIDENCE_BUDGET / edges.len().max(1)).max(1));
+    let per_edge = evidence_limit.min((evidence.budget / edges.len().max(1)).max(1));
     if per_edge < evidence_limit {
         eprintln!(
             "warning: {}: {} edges; evidence kept for {per_edge} co-action(s) per edge instead of {evidence_limit}",
