@@ -131,6 +131,8 @@ pub struct Columns {
     pub texts: bool,
     /// URLs (co-link, evidence).
     pub links: bool,
+    /// Usernames, for node labels (no network uses them).
+    pub usernames: bool,
 }
 
 impl Columns {
@@ -139,12 +141,14 @@ impl Columns {
         replies: true,
         texts: true,
         links: true,
+        usernames: true,
     };
     pub const FEWEST: Columns = Columns {
         objects: false,
         replies: false,
         texts: false,
         links: false,
+        usernames: false,
     };
 
     pub fn and(self, other: Columns) -> Columns {
@@ -153,6 +157,7 @@ impl Columns {
             replies: self.replies || other.replies,
             texts: self.texts || other.texts,
             links: self.links || other.links,
+            usernames: self.usernames || other.usernames,
         }
     }
 }
@@ -716,6 +721,7 @@ impl Dataset {
                 batch,
                 ids,
                 keep_repeats,
+                columns.usernames,
             );
         };
         let columns = *columns;
@@ -889,6 +895,7 @@ fn take_accounts(
     batch: &PostBatch,
     ids: &RowIds,
     keep_repeats: bool,
+    usernames: bool,
 ) {
     row_account.clear();
     row_account.resize(batch.len(), NONE);
@@ -897,7 +904,12 @@ fn take_accounts(
             continue;
         }
         let ix = row as u32;
-        let account = accounts.note(batch.account.get(ix), batch.username.get(ix));
+        let username = if usernames {
+            batch.username.get(ix)
+        } else {
+            ""
+        };
+        let account = accounts.note(batch.account.get(ix), username);
         row_account[row] = account;
         if first {
             accounts.count_post(account);

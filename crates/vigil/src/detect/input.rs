@@ -488,10 +488,16 @@ impl Rows<'_> {
     }
 }
 
-/// Leaves out the fields whose columns the sink does not keep (replied
-/// posts, texts, URLs): they are then neither copied nor split.
+/// Leaves out the fields whose columns the sink does not keep (usernames,
+/// replied posts, texts, URLs): they are then neither copied nor split.
 fn skip_unkept<T>(fields: &mut [Option<T>; 8], keep: Columns) {
-    for (field, kept) in [(4, keep.replies), (5, keep.texts), (7, keep.links)] {
+    let fields_kept = [
+        (2, keep.usernames),
+        (4, keep.replies),
+        (5, keep.texts),
+        (7, keep.links),
+    ];
+    for (field, kept) in fields_kept {
         if !kept && let Some(f) = fields.get_mut(field) {
             *f = None;
         }
