@@ -826,10 +826,15 @@ impl Dataset {
     pub fn post_text(&self, post: PostIx) -> &str {
         self.post_text.get(post)
     }
+    /// The object a repost shares; `""` when the dataset does not keep
+    /// objects (see [`Columns`]).
     pub fn shared_object(&self, post: PostIx) -> Option<&str> {
         let key = self.post_shared.get(post as usize).copied().unwrap_or(NONE);
-        (key != NONE).then(|| self.objects.name(key))
+        let kept = self.columns.objects;
+        (key != NONE).then(|| if kept { self.objects.name(key) } else { "" })
     }
+    /// The post replied to; None also when the dataset does not keep
+    /// replies (see [`Columns`]).
     pub fn reply_to(&self, post: PostIx) -> Option<&str> {
         let key = self.post_reply.get(post as usize).copied().unwrap_or(NONE);
         (key != NONE).then(|| self.objects.name(key))

@@ -414,9 +414,7 @@ impl<'d> Network<'d> {
     fn for_each_partner(&self, p: usize, seen: &mut [u32], f: impl FnMut(usize)) {
         match &self.partners {
             Partners::Window => self.actions.window_partners(p, self.params.window, f),
-            Partners::Similar(index) => {
-                index.partners(&self.actions, p, self.params.window, seen, f)
-            }
+            Partners::Similar(index) => index.partners(&self.actions, p, seen, f),
         }
     }
 
@@ -532,7 +530,7 @@ pub(crate) fn build_actions(
                 let eligible: Vec<u32> = posts.filter(not_repost).collect();
                 let (index, rows) = SimilarIndex::build(d, &eligible, params);
                 let actions = Actions::new(rows, d.accounts());
-                let index = index.finish(&actions, params.window);
+                let index = index.finish(&actions);
                 return (actions, Partners::Similar(Box::new(index)));
             }
         }

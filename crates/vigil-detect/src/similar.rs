@@ -93,6 +93,9 @@ fn dedup_tail(v: &mut Vec<u32>, first: usize) {
 
 pub(crate) struct SimilarIndex {
     threshold: f64,
+    /// Seconds either side, from the parameters the index is built with:
+    /// the partner table holds the partners within this window.
+    window: f64,
     /// Token ranks of each eligible post, rarest first (CSR by slot).
     tokens: Vec<u32>,
     token_start: Vec<u32>,
@@ -191,6 +194,7 @@ impl SimilarIndex {
         }
         let index = Self {
             threshold: params.similarity,
+            window: params.window,
             tokens,
             token_start,
             post_slot,
@@ -207,7 +211,7 @@ impl SimilarIndex {
     /// Builds the prefix postings over the sorted actions: each token's
     /// list is in time order, and holds the times, so that a window is
     /// found and scanned in one stretch of memory; then the partner table.
-    pub fn finish(mut self, actions: &Actions, window: f64) -> Self {
+    pub fn finish(mut self, actions: &Actions) -> Self {
         self.position_slot = actions
             .post
             .iter()
@@ -245,7 +249,7 @@ impl SimilarIndex {
         self.own = own;
         self.own_start = own_start;
         self.posting_start = start;
-        self.table = self.partner_table(actions, window);
+        self.table = self.partner_table(actions);
         self
     }
 
@@ -254,7 +258,7 @@ impl SimilarIndex {
     /// where the network's walk account by account (each account's
     /// actions scattered over the whole period) missed the cache at every
     /// posting list. None when they exceed [`PARTNER_BUDGET`].
-    fn partner_table(&self, actions: &Actions, window: f64) -> Option<PartnerTable> {
+    fn partner_table(&self, actions: &Actions) -> Option<PartnerTable> {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let kept = AtomicUsize::new(0);
         let chunks: Option<Vec<(Vec<u32>, Vec<u32>)>> = (0..actions.len().div_ceil(PARTNER_CHUNK))
@@ -268,7 +272,7 @@ impl SimilarIndex {
                     let mut list = Vec::new();
                     for p in first..last {
                         let before = list.len();
-                        self.scan_partners(actions, p, window, seen, |q| list.push(q as u32));
+                        self.scan_partners(actions, p, seen, |q| list.push(q as u32));
                         counts.push((list.len() - before) as u32);
                     }
                     let total = kept.fetch_add(list.len(), Ordering::Relaxed) + list.len();
@@ -315,19 +319,13 @@ impl SimilarIndex {
     /// Calls `f` with every action within ±window of `p` whose text is
     /// similar to p's (p itself included). `seen` is scratch of one entry
     /// per action when [`Self::needs_scratch`].
-    pub fn partners(
-        &self,
-        actions: &Actions,
-        p: usize,
-        window: f64,
-        seen: &mut [u32],
-        mut f: impl FnMut(usize),
-    ) {
+    pub fn partners(&self, actions: &Actions, p: usize, seen: &mut [u32], f: impl FnMut(usize)) {
         match &self.table {
             Some(table) => row_of(&table.start, &table.list, p)
                 .iter()
-                .for_each(|&q| f(q as usize)),
-            None => self.scan_partners(actions, p, window, seen, f),
+                .map(|&q| q as usize)
+                .for_each(f),
+            None => self.scan_partners(actions, p, seen, f),
         }
     }
 
@@ -336,13 +334,12 @@ impl SimilarIndex {
         &self,
         actions: &Actions,
         p: usize,
-        window: f64,
         seen: &mut [u32],
         mut f: impl FnMut(usize),
     ) {
         let slot = self.position_slot[p];
         let t = actions.time[p];
-        let (lo, hi) = (t - window, t + window);
+        let (lo, hi) = (t - self.window, t + self.window);
         let own = row_of(&self.own_start, &self.own, p);
         for (&token, &at) in self.prefix(slot).iter().zip(own) {
             let list = self.postings_of(token);
@@ -431,9 +428,9 @@ mod tests {
         let mut others = 0;
         for p in 0..actions.len() {
             let mut scanned = Vec::new();
-            index.scan_partners(&actions, p, window, &mut seen, |q| scanned.push(q));
+            index.scan_partners(&actions, p, &mut seen, |q| scanned.push(q));
             let mut listed = Vec::new();
-            index.partners(&actions, p, window, &mut [], |q| listed.push(q));
+            index.partners(&actions, p, &mut [], |q| listed.push(q));
             assert_eq!(listed, scanned, "partners of action {p}");
             others += listed.iter().filter(|&&q| q != p).count();
         }

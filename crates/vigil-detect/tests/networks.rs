@@ -273,6 +273,17 @@ fn a_network_needs_only_its_own_columns() {
             for p in &posts {
                 own.push(p).unwrap();
             }
+            // Reposts stay reposts; an object not kept is not named (the
+            // replied posts share the object table).
+            for post in 0..own.posts() as u32 {
+                let shared = all.shared_object(post);
+                let expected = if kind.columns().objects {
+                    shared
+                } else {
+                    shared.map(|_| "")
+                };
+                assert_eq!(own.shared_object(post), expected, "{kind:?} post {post}");
+            }
             let expected = edges(&all, kind, 600.0, 1);
             assert!(expected.len() > 100, "{kind:?}: {} edges", expected.len());
             assert_eq!(

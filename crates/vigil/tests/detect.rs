@@ -606,21 +606,27 @@ fn a_large_group_lists_its_heaviest_edges_and_evidence_keeps_to_its_budget() {
         rows.push_str(&format!("m{i},a{account},A{account},,,text {i},{i},\n"));
     }
     std::fs::write(&csv, rows).unwrap();
+    let co_post_into = |out_dir: &std::path::Path, options: &[&str]| {
+        let mut args = vec![
+            "detect",
+            csv.to_str().unwrap(),
+            "--network",
+            "co_post",
+            "--time-window",
+            "60",
+            "--min-edge-weight",
+            "1",
+            "--quiet",
+            "--out-dir",
+            out_dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(options);
+        let out = vigil(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stderr)
+    };
     let out_dir = dir.path().join("out");
-    let out = vigil(&[
-        "detect",
-        csv.to_str().unwrap(),
-        "--network",
-        "co_post",
-        "--time-window",
-        "60",
-        "--min-edge-weight",
-        "1",
-        "--out-dir",
-        out_dir.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    co_post_into(&out_dir, &[]);
     let edges_csv = std::fs::read_to_string(out_dir.join("edges.csv")).unwrap();
     let all_edges = edges_csv.lines().count() - 1;
     let groups: serde_json::Value =
@@ -672,28 +678,12 @@ fn a_large_group_lists_its_heaviest_edges_and_evidence_keeps_to_its_budget() {
     assert_eq!(per_edge(&out_dir), 10);
     assert!(evidence_rows(&out_dir) > 5 * all_edges);
     let budgeted = dir.path().join("budgeted");
-    let out = vigil(&[
-        "detect",
-        csv.to_str().unwrap(),
-        "--network",
-        "co_post",
-        "--time-window",
-        "60",
-        "--min-edge-weight",
-        "1",
-        "--evidence-budget",
-        "500",
-        "--out-dir",
-        budgeted.to_str().unwrap(),
-        "--quiet",
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = co_post_into(&budgeted, &["--evidence-budget", "500"]);
     assert!(
-        text(&out.stderr).contains(&format!(
+        stderr.contains(&format!(
             "warning: co_post: {all_edges} edges; evidence kept for 1 co-action(s) per edge instead of 10"
         )),
-        "{}",
-        text(&out.stderr)
+        "{stderr}"
     );
     assert_eq!(per_edge(&budgeted), 1);
     assert_eq!(
