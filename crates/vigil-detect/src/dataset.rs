@@ -172,126 +172,7 @@ pub type PostIx = u32;
 /// Index of an interned object (shared post, replied post, URL, text).
 pub type KeyIx = u32;
 
-/// Marks "no object" in the per-post key columns.
-pub(crate) const NONE: u32 = u32::MAX;
-
-/// Strings stored end to end in one buffer: no allocation per string.
-#[derive(Default, Debug)]
-pub(crate) struct Strings {
-    text: String,
-    /// Start of each string in `text`; the next start (or the end) ends it.
-    starts: Vec<usize>,
-}
-
-impl Strings {
-    pub(crate) fn push(&mut self, s: &str) -> u32 {
-        let ix = u32::try_from(self.starts.len()).unwrap_or(NONE - 1);
-        self.starts.push(self.text.len());
-        self.text.push_str(s);
-        ix
-    }
-    pub(crate) fn get(&self, ix: u32) -> &str {
-        self.text.get(self.span(ix)).unwrap_or("")
-    }
-    /// The bytes of string `ix`: comparing them skips the checks of
-    /// character boundaries that slicing the text makes.
-    fn bytes(&self, ix: u32) -> &[u8] {
-        self.text.as_bytes().get(self.span(ix)).unwrap_or(&[])
-    }
-    fn span(&self, ix: u32) -> std::ops::Range<usize> {
-        let ix = ix as usize;
-        let Some(&start) = self.starts.get(ix) else {
-            return 0..0;
-        };
-        let end = self.starts.get(ix + 1).copied().unwrap_or(self.text.len());
-        start..end
-    }
-    fn len(&self) -> usize {
-        self.starts.len()
-    }
-    fn clear(&mut self) {
-        self.text.clear();
-        self.starts.clear();
-    }
-    /// Room for as many more strings as `like` holds, `scale` times over.
-    fn reserve_like(&mut self, like: &Strings, scale: f64) {
-        self.starts.reserve((like.len() as f64 * scale) as usize);
-        self.text.reserve((like.text.len() as f64 * scale) as usize);
-    }
-}
-
-/// Strings interned to dense indices (a million ids are one buffer and a
-/// table of indices). An entry is 32 bits of the string's hash and its
-/// index: 8 bytes, so a million entries miss the cache half as often as
-/// with the whole hash, and growing the table does not hash the strings
-/// again (the table's hash is spread from those 32 bits).
-#[derive(Default, Debug)]
-pub struct Interner {
-    table: hashbrown::HashTable<(u32, u32)>,
-    strings: Strings,
-}
-
-pub(crate) fn hash_of(name: &str) -> u64 {
-    use std::hash::BuildHasher;
-    rustc_hash::FxBuildHasher.hash_one(name)
-}
-
-fn short_hash(name: &str) -> u32 {
-    let hash = hash_of(name);
-    (hash ^ (hash >> 32)) as u32
-}
-
-/// The table's hash of an entry: its bucket from the low bits, its tag
-/// from the high ones.
-fn spread(short: u32) -> u64 {
-    u64::from(short).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-}
-
-impl Interner {
-    pub fn intern(&mut self, name: &str) -> u32 {
-        self.intern_new(name).0
-    }
-    /// The index of `name`, and whether it was new.
-    pub fn intern_new(&mut self, name: &str) -> (u32, bool) {
-        let Self { table, strings } = self;
-        let short = short_hash(name);
-        match table.entry(
-            spread(short),
-            |&(h, ix)| h == short && strings.bytes(ix) == name.as_bytes(),
-            |&(h, _)| spread(h),
-        ) {
-            hashbrown::hash_table::Entry::Occupied(e) => (e.get().1, false),
-            hashbrown::hash_table::Entry::Vacant(e) => {
-                let ix = strings.push(name);
-                e.insert((short, ix));
-                (ix, true)
-            }
-        }
-    }
-    pub fn get(&self, name: &str) -> Option<u32> {
-        let short = short_hash(name);
-        self.table
-            .find(spread(short), |&(h, ix)| {
-                h == short && self.strings.bytes(ix) == name.as_bytes()
-            })
-            .map(|&(_, ix)| ix)
-    }
-    pub fn name(&self, ix: u32) -> &str {
-        self.strings.get(ix)
-    }
-    /// Room for as many new names as `like` holds, `scale` times over.
-    fn reserve_like(&mut self, like: &Strings, scale: f64) {
-        self.table
-            .reserve((like.len() as f64 * scale) as usize, |&(h, _)| spread(h));
-        self.strings.reserve_like(like, scale);
-    }
-    pub fn len(&self) -> usize {
-        self.strings.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+pub(crate) use crate::intern::{Interner, NONE, Strings, hash_of};
 
 /// One URL of one message: the toolkit's `message_url` row, which keeps the
 /// account and time of the row it came from.
@@ -490,6 +371,12 @@ impl Drop for Intake<'_> {
 #[derive(Default, Debug)]
 struct Accounts {
     ids: Interner,
+    seen: Seen,
+}
+
+/// What is known of each account besides its id.
+#[derive(Default, Debug)]
+struct Seen {
     labels: Labels,
     /// Distinct posts of each account.
     posts: Vec<u32>,
@@ -499,11 +386,19 @@ impl Accounts {
     /// Records an account seen in a row, with its username.
     fn note(&mut self, id: &str, username: &str) -> AccountIx {
         let account = self.ids.intern(id);
+        self.seen.note(account, username);
+        account
+    }
+}
+
+impl Seen {
+    /// Records a row of `account` (an index just interned), with its
+    /// username.
+    fn note(&mut self, account: AccountIx, username: &str) {
         if account as usize == self.posts.len() {
             self.posts.push(0);
         }
         self.labels.note(account, username, self.posts.len());
-        account
     }
 
     /// Counts a distinct post of `account`.
@@ -784,12 +679,12 @@ impl Dataset {
     /// Counts a distinct post of `account` (for datasets that stream their
     /// posts instead of keeping them).
     pub fn count_post(&mut self, account: AccountIx) {
-        self.accounts.count_post(account);
+        self.accounts.seen.count_post(account);
     }
 
     /// Distinct posts counted, kept or streamed.
     pub fn posts_counted(&self) -> u64 {
-        self.accounts.posts.iter().map(|&n| u64::from(n)).sum()
+        self.accounts.seen.posts.iter().map(|&n| u64::from(n)).sum()
     }
 
     /// Posts kept in memory (indices `0..posts()`).
@@ -806,7 +701,7 @@ impl Dataset {
         self.accounts.ids.get(id)
     }
     pub fn username(&self, account: AccountIx) -> &str {
-        self.accounts.labels.get(account, self.accounts())
+        self.accounts.seen.labels.get(account, self.accounts())
     }
     pub fn message_id(&self, post: PostIx) -> &str {
         self.message_ids.name(post)
@@ -876,19 +771,20 @@ impl Dataset {
 
     /// Distinct posts per account.
     pub fn posts_per_account(&self) -> &[u32] {
-        &self.accounts.posts
+        &self.accounts.seen.posts
     }
 }
 
 fn intern_ids(ids: &mut Interner, repeats: &mut u64, batch: &PostBatch, out: &mut RowIds) {
     out.clear();
-    out.extend((0..batch.len() as u32).map(|row| {
-        let (post, first) = ids.intern_new(batch.message_id.get(row));
+    let names = (0..batch.len() as u32).map(|row| Some(batch.message_id.get(row)));
+    ids.intern_each(names, |interned| {
+        let (post, first) = interned.unwrap_or((NONE, false));
         if !first {
             *repeats += 1;
         }
-        (post, first)
-    }));
+        out.push((post, first));
+    });
 }
 
 /// The account of each row (`row_account`; NONE for a skipped row) and of
@@ -903,51 +799,78 @@ fn take_accounts(
     usernames: bool,
 ) {
     row_account.clear();
-    row_account.resize(batch.len(), NONE);
-    for (row, &(_, first)) in ids.iter().enumerate() {
-        if !(first || keep_repeats) {
-            continue;
-        }
-        let ix = row as u32;
+    let Accounts {
+        ids: account_ids,
+        seen,
+    } = accounts;
+    let taken = |&(_, first): &(PostIx, bool)| first || keep_repeats;
+    let names = ids
+        .iter()
+        .zip(0u32..)
+        .map(|(id, row)| taken(id).then(|| batch.account.get(row)));
+    let mut rows = ids.iter().zip(0u32..);
+    account_ids.intern_each(names, |interned| {
+        let (Some((&(_, first), row)), Some((account, _))) = (rows.next(), interned) else {
+            row_account.push(NONE);
+            return;
+        };
         let username = if usernames {
-            batch.username.get(ix)
+            batch.username.get(row)
         } else {
             ""
         };
-        let account = accounts.note(batch.account.get(ix), username);
-        row_account[row] = account;
+        seen.note(account, username);
+        row_account.push(account);
         if first {
-            accounts.count_post(account);
+            seen.count_post(account);
             post_account.push(account);
         }
-    }
+    });
 }
 
 /// Times, shared objects and replied posts of new posts; objects not kept
 /// (see [`Columns`]) are only told apart from none.
-fn take_objects(
+fn take_objects<'b>(
     objects: &mut Interner,
     post_shared: &mut Vec<KeyIx>,
     post_reply: &mut Vec<KeyIx>,
     post_time: &mut Vec<f64>,
-    batch: &PostBatch,
+    batch: &'b PostBatch,
     ids: &RowIds,
     columns: Columns,
 ) {
-    let mut key = |s: &str, kept: bool| match (s.is_empty(), kept) {
-        (true, _) => NONE,
-        (false, true) => objects.intern(s),
-        (false, false) => SOME_OBJECT,
+    let first_rows = || {
+        ids.iter()
+            .zip(0u32..)
+            .filter(|(id, _)| id.1)
+            .map(|(_, row)| row)
     };
-    for (row, _) in ids.iter().enumerate().filter(|(_, id)| id.1) {
-        let ix = row as u32;
-        post_time.push(batch.time[row]);
-        post_shared.push(key(batch.shared.get(ix), columns.objects));
-        post_reply.push(match columns.replies {
-            true => key(batch.reply.get(ix), true),
-            false => NONE,
-        });
-    }
+    // Two names per new post, in this order: its shared object and the
+    // post it replies to (None: empty, or not kept).
+    let kept = |s: &'b str, kept: bool| (kept && !s.is_empty()).then_some(s);
+    let names = first_rows().flat_map(|row| {
+        [
+            kept(batch.shared.get(row), columns.objects),
+            kept(batch.reply.get(row), columns.replies),
+        ]
+    });
+    let mut rows = first_rows();
+    let mut shared = None;
+    objects.intern_each(names, |interned| {
+        let key = interned.map(|(key, _)| key);
+        let Some(shared_key) = shared.take() else {
+            shared = Some(key);
+            return;
+        };
+        let Some(row) = rows.next() else {
+            return;
+        };
+        post_time.push(batch.time.get(row as usize).copied().unwrap_or(f64::NAN));
+        // An object not kept is only told apart from none.
+        let unkept = !batch.shared.get(row).is_empty();
+        post_shared.push(shared_key.unwrap_or(if unkept { SOME_OBJECT } else { NONE }));
+        post_reply.push(key.unwrap_or(NONE));
+    });
 }
 
 fn take_texts(post_text: &mut Strings, batch: &PostBatch, ids: &RowIds) {

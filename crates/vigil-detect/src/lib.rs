@@ -15,6 +15,7 @@ pub mod coornet;
 pub mod coortweet;
 pub mod dataset;
 pub mod groups;
+mod intern;
 pub mod network;
 mod similar;
 pub mod stats;
