@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use vigil_detect::{Columns, Intake, Post, PostBatch, PostFields, Semantics};
 
 use super::external::{External, SpillError};
+use super::pieces;
 
 /// Where batches of checked rows go: the in-memory dataset, or the
 /// external sort.
@@ -278,7 +279,14 @@ pub fn read_files(
             }
             other => other,
         };
-        let outcome = read_file(reader, size, &name, format, mapping, sink, &mut report);
+        let source = Source {
+            reader,
+            size,
+            name: &name,
+            format,
+            piece_bytes: PIECE_BYTES,
+        };
+        let outcome = read_file(source, mapping, sink, &mut report);
         bar.finish_and_clear();
         if let Err(damage) = outcome {
             if damage.is::<MappingError>() || damage.is::<SpillError>() {
@@ -353,14 +361,28 @@ fn open(
     Ok((reader, bar, (!gzip).then_some(size)))
 }
 
-/// Rows in file order, parsed on a thread of their own: a parser fills
+/// An opened file.
+struct Source<'n> {
+    reader: Box<dyn BufRead + Send>,
+    /// Its size when known (not compressed).
+    size: Option<u64>,
+    name: &'n str,
+    format: Format,
+    /// Bytes per piece of a CSV file (see [`read_csv`]).
+    piece_bytes: usize,
+}
+
+/// Rows in file order, parsed on threads of their own: parsers fill
 /// batches while the sink takes in the batch before. Rows refused by the
 /// sink's semantics are reported with their lines and left out.
 fn read_file(
-    reader: Box<dyn BufRead + Send>,
-    size: Option<u64>,
-    name: &str,
-    format: Format,
+    Source {
+        reader,
+        size,
+        name,
+        format,
+        piece_bytes,
+    }: Source<'_>,
     mapping: &Mapping,
     sink: &mut impl PostSink,
     report: &mut InputReport,
@@ -392,6 +414,7 @@ fn read_file(
                     mapping,
                     &mut rows,
                     toolkit,
+                    piece_bytes,
                 ),
             };
             // The rows before damage to the file are kept.
@@ -473,16 +496,22 @@ impl Rows<'_> {
         if self.batch.is_empty() {
             return Ok(());
         }
+        let next = self.spares.try_recv().unwrap_or_default();
+        let batch = std::mem::replace(&mut self.batch, next);
+        self.hand_over(batch)
+    }
+
+    /// Hands a batch to the sink. The first tells the sink how many rows
+    /// to expect.
+    fn hand_over(&mut self, mut batch: PostBatch) -> anyhow::Result<()> {
         if self.batches_sent == 0
             && let Some(size) = self.size
             && self.bytes_read > 0
         {
-            let rows = self.batch.len() as f64 * size as f64 / self.bytes_read as f64;
-            self.batch.expected_rows = rows as usize;
+            let rows = batch.len() as f64 * size as f64 / self.bytes_read as f64;
+            batch.expected_rows = rows as usize;
         }
         self.batches_sent += 1;
-        let next = self.spares.try_recv().unwrap_or_default();
-        let batch = std::mem::replace(&mut self.batch, next);
         self.full.send(batch).map_err(|_| Stopped)?;
         Ok(())
     }
@@ -525,80 +554,254 @@ fn split_urls(field: Option<&str>, toolkit: bool) -> impl Iterator<Item = &str> 
         .filter(move |u| toolkit || !u.is_empty())
 }
 
+/// Bytes per piece of a CSV file parsed on its own (see [`pieces`]).
+const PIECE_BYTES: usize = 1 << 20;
+
+/// Reads a CSV file: one thread cuts it into pieces that start at a
+/// record, parsers on all cores turn the pieces into batches of posts,
+/// and this thread hands the batches to the sink in file order, with the
+/// rows rejected, so that everything is as if read row by row.
 fn read_csv(
     reader: Box<dyn BufRead + Send>,
     positional: bool,
     mapping: &Mapping,
     rows: &mut Rows<'_>,
     toolkit: bool,
+    piece_bytes: usize,
 ) -> anyhow::Result<()> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(reader);
-    let mut header = csv::StringRecord::new();
-    if !csv.read_record(&mut header).context("reading the header")? {
-        return Ok(());
-    }
-    let header: Vec<String> = header
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_owned())
-        .collect();
-    let positional = positional
-        || (header.len() == 8
-            && header.iter().zip(TOOLKIT_HEADER).all(|(h, t)| h == t)
-            && mapping.explicit.is_empty());
-    let mut columns: [Option<usize>; 8] = if positional {
-        std::array::from_fn(Some)
-    } else {
-        mapping.resolve(&header)?
-    };
-    skip_unkept(&mut columns, rows.keep);
-    // One record, refilled row after row (no allocation per field), read
-    // as bytes and checked as UTF-8 once as a whole: a row of posts is
-    // mostly text, often not ASCII, and checking it field by field with
-    // the standard library was a fifth of the parser's time.
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match csv.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                if e.is_io_error() {
-                    return Err(anyhow::Error::new(e)
-                        .context(format!("reading after row {}", rows.report.rows_read)));
+    let parsers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8));
+    let (header_sent, header) = mpsc::sync_channel::<Vec<u8>>(1);
+    let (piece_senders, piece_receivers): (Vec<_>, Vec<_>) = (0..parsers)
+        .map(|_| mpsc::sync_channel::<Vec<u8>>(2))
+        .unzip();
+    let (free_buffer, free_buffers) = mpsc::sync_channel::<Vec<u8>>(2 * parsers + 2);
+    let spare_batches = &std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        let cutter = scope.spawn(move || {
+            let mut reader = reader;
+            let mut next = 0;
+            pieces::cut(
+                &mut reader,
+                piece_bytes,
+                true,
+                &mut || free_buffers.try_recv().unwrap_or_default(),
+                &mut |piece| {
+                    let to = match next {
+                        0 => header_sent.send(piece),
+                        n => piece_senders[(n - 1) % parsers].send(piece),
+                    };
+                    next += 1;
+                    to.is_ok()
+                },
+            )
+        });
+        let Ok(header) = header.recv() else {
+            // No header: an empty file, or one damaged before its first row.
+            return match cutter.join() {
+                Ok(cut) => cut.context("reading the header"),
+                Err(_) => bail!("the reader of the file failed"),
+            };
+        };
+        let shape = CsvShape::new(&header, positional, mapping, rows, toolkit)?;
+        rows.bytes_read = header.len() as u64;
+        let mut line = Lines::default().at(&header, header.len() as u64);
+        let (done_senders, done): (Vec<_>, Vec<_>) = (0..parsers)
+            .map(|_| mpsc::sync_channel::<(Vec<u8>, Parsed)>(2))
+            .unzip();
+        for (pieces, parsed) in piece_receivers.into_iter().zip(done_senders) {
+            scope.spawn(move || {
+                for piece in pieces.iter() {
+                    let out = shape.parse(&piece, spare_batches);
+                    if parsed.send((piece, out)).is_err() {
+                        return;
+                    }
                 }
-                let line = e.position().map_or(0, |p| p.line());
-                rows.reject(line, e);
-                continue;
+            });
+        }
+        // Pieces go to the parsers in turn, and come back in the same turn.
+        for parser in (0..parsers).cycle() {
+            let Some(Ok((mut piece, parsed))) = done.get(parser).map(mpsc::Receiver::recv) else {
+                break;
+            };
+            for (at, reason) in parsed.rejects {
+                rows.reject(line + at - 1, reason);
+            }
+            line += parsed.lines;
+            rows.report.rows_read += parsed.rows;
+            rows.bytes_read += piece.len() as u64;
+            piece.clear();
+            let _ = free_buffer.try_send(piece);
+            for batch in parsed.batches {
+                rows.hand_over(batch)?;
+                if let Ok(mut spare) = spare_batches.lock() {
+                    spare.extend(rows.spares.try_iter());
+                }
             }
         }
-        let line = record.position().map_or(0, |p| p.line());
-        rows.bytes_read = csv.position().byte();
-        rows.report.rows_read += 1;
-        if positional && record.len() != 8 {
-            rows.reject(
-                line,
-                format!("{} fields where the toolkit format has 8", record.len()),
-            );
-            continue;
+        drop(done);
+        match cutter.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(anyhow::Error::new(e)
+                .context(format!("reading after row {}", rows.report.rows_read))),
+            Err(_) => bail!("the reader of the file failed"),
         }
-        let Some(fields) = Utf8Row::new(&record) else {
-            rows.reject(line, "the row is not valid UTF-8");
-            continue;
+    })
+}
+
+/// Line numbers of byte offsets that come in increasing order.
+struct Lines {
+    offset: usize,
+    line: u64,
+}
+
+impl Default for Lines {
+    fn default() -> Self {
+        Self { offset: 0, line: 1 }
+    }
+}
+
+impl Lines {
+    /// The line (from 1) of the record at byte `at` of `bytes`. The
+    /// reader places a record after the terminator of the one before,
+    /// which may be the LF of a CRLF, or blank lines: the record starts
+    /// after them.
+    fn at(&mut self, bytes: &[u8], at: u64) -> u64 {
+        let mut at = (at as usize).clamp(self.offset, bytes.len());
+        while let Some(b'\r' | b'\n') = bytes.get(at) {
+            at += 1;
+        }
+        self.line += memchr::memchr_iter(b'\n', &bytes[self.offset..at]).count() as u64;
+        self.offset = at;
+        self.line
+    }
+}
+
+/// How the records of a CSV file are read, as its header says.
+#[derive(Clone, Copy)]
+struct CsvShape {
+    semantics: Semantics,
+    /// The record's field for each post field (None: not read).
+    columns: [Option<usize>; 8],
+    /// The toolkit's eight columns by position.
+    positional: bool,
+    toolkit: bool,
+}
+
+/// The posts of one piece of a CSV file, and its rows rejected (line
+/// within the piece, reason).
+#[derive(Default)]
+struct Parsed {
+    batches: Vec<PostBatch>,
+    rejects: Vec<(u64, String)>,
+    rows: u64,
+    /// Newlines in the piece.
+    lines: u64,
+}
+
+impl CsvShape {
+    fn new(
+        header: &[u8],
+        positional: bool,
+        mapping: &Mapping,
+        rows: &Rows<'_>,
+        toolkit: bool,
+    ) -> anyhow::Result<Self> {
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(header);
+        let mut record = csv::StringRecord::new();
+        csv.read_record(&mut record).context("reading the header")?;
+        let header: Vec<String> = record
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').to_owned())
+            .collect();
+        let positional = positional
+            || (header.len() == 8
+                && header.iter().zip(TOOLKIT_HEADER).all(|(h, t)| h == t)
+                && mapping.explicit.is_empty());
+        let mut columns: [Option<usize>; 8] = if positional {
+            std::array::from_fn(Some)
+        } else {
+            mapping.resolve(&header)?
         };
-        let field = |i: usize| columns[i].and_then(|c| fields.get(c));
-        let Some(time) = field(6).and_then(|t| parse_time(t, !toolkit)) else {
-            rows.reject(
-                line,
-                format!(
-                    "the timestamp {:?} is not a number",
-                    field(6).unwrap_or_default()
-                ),
-            );
-            continue;
+        skip_unkept(&mut columns, rows.keep);
+        Ok(Self {
+            semantics: rows.semantics,
+            columns,
+            positional,
+            toolkit,
+        })
+    }
+
+    /// The posts of a piece that starts at a record.
+    fn parse(&self, piece: &[u8], spare: &std::sync::Mutex<Vec<PostBatch>>) -> Parsed {
+        let new_batch = || {
+            spare
+                .lock()
+                .ok()
+                .and_then(|mut s| s.pop())
+                .unwrap_or_default()
         };
-        let crlf = toolkit && record.as_slice().contains(&b'\r');
+        let mut out = Parsed::default();
+        let mut batch = new_batch();
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(piece);
+        // One record, refilled row after row (no allocation per field),
+        // read as bytes and checked as UTF-8 once as a whole: a row of
+        // posts is mostly text, often not ASCII, and checking it field by
+        // field with the standard library was a fifth of the parser's time.
+        let mut record = csv::ByteRecord::new();
+        // The line of a rejected row, counted from its byte offset: the
+        // CSV reader's own count misses newlines inside quoted fields.
+        let mut lines = Lines::default();
+        loop {
+            match csv.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    // Reading from memory, only a malformed record fails.
+                    let at = e.position().map_or(0, |p| p.byte());
+                    out.rejects.push((lines.at(piece, at), e.to_string()));
+                    continue;
+                }
+            }
+            out.rows += 1;
+            if let Err(reason) = self.take(&record, &mut batch) {
+                let at = record.position().map_or(0, |p| p.byte());
+                out.rejects.push((lines.at(piece, at), reason));
+            } else if batch.len() >= BATCH_ROWS {
+                out.batches.push(std::mem::replace(&mut batch, new_batch()));
+            }
+        }
+        if !batch.is_empty() {
+            out.batches.push(batch);
+        }
+        out.lines = lines.at(piece, piece.len() as u64) - 1;
+        out
+    }
+
+    /// Adds a record to the batch, or says why not.
+    fn take(&self, record: &csv::ByteRecord, batch: &mut PostBatch) -> Result<(), String> {
+        if self.positional && record.len() != 8 {
+            return Err(format!(
+                "{} fields where the toolkit format has 8",
+                record.len()
+            ));
+        }
+        let Some(fields) = Utf8Row::new(record) else {
+            return Err("the row is not valid UTF-8".to_owned());
+        };
+        let field = |i: usize| self.columns[i].and_then(|c| fields.get(c));
+        let Some(time) = field(6).and_then(|t| parse_time(t, !self.toolkit)) else {
+            return Err(format!(
+                "the timestamp {:?} is not a number",
+                field(6).unwrap_or_default()
+            ));
+        };
+        let crlf = self.toolkit && record.as_slice().contains(&b'\r');
         let text = |i: usize| universal_newlines(field(i).unwrap_or(""), crlf);
         let (message_id, account, username) = (text(0), text(1), text(2));
         let (shared_object, reply_to, message) = (text(3), text(4), text(5));
@@ -611,9 +814,10 @@ fn read_csv(
             text: &message,
             time,
         };
-        rows.push(line, fields, split_urls(field(7), toolkit))?;
+        batch
+            .push(self.semantics, fields, split_urls(field(7), self.toolkit))
+            .map_err(|e| e.to_string())
     }
-    Ok(())
 }
 
 /// The fields of a CSV row, checked as UTF-8 in one piece.
@@ -719,7 +923,93 @@ fn read_jsonl(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_time;
+    use super::*;
+
+    /// Keeps every post it is given.
+    struct Collect(Vec<Post>);
+
+    impl PostSink for Collect {
+        fn semantics(&self) -> Semantics {
+            Semantics::Toolkit
+        }
+        fn columns(&self) -> Columns {
+            Columns::ALL
+        }
+        fn accept(&mut self, batch: PostBatch) -> Result<Option<PostBatch>, SpillError> {
+            self.0.extend((0..batch.len()).map(|row| batch.post(row)));
+            Ok(Some(batch))
+        }
+    }
+
+    fn read_in_pieces(bytes: &[u8], piece_bytes: usize) -> (Vec<Post>, InputReport) {
+        let mut sink = Collect(Vec::new());
+        let mut report = InputReport::default();
+        let source = Source {
+            reader: Box::new(std::io::Cursor::new(bytes.to_vec())),
+            size: Some(bytes.len() as u64),
+            name: "posts.csv",
+            format: Format::Auto,
+            piece_bytes,
+        };
+        read_file(source, &Mapping::default(), &mut sink, &mut report).unwrap();
+        (sink.0, report)
+    }
+
+    #[test]
+    fn a_file_read_in_pieces_is_the_file_read_whole() {
+        // Texts with quoted newlines, CRs and quotes, CRLF line ends, and
+        // bad rows, whose lines are counted as the rows are written.
+        let mut csv =
+            b"message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n".to_vec();
+        let mut line = 2;
+        let mut bad_lines = Vec::new();
+        for i in 0..600u32 {
+            let text = match i % 6 {
+                0 => "\"two\nlines, one \"\"quote\"\"\"".to_owned(),
+                1 => "\"cr\r\nin a text\"".to_owned(),
+                2 => format!("plain {i}"),
+                _ => String::new(),
+            };
+            let time = if i % 97 == 0 {
+                "soon".to_owned()
+            } else {
+                (1000 + i).to_string()
+            };
+            let row = match i % 131 {
+                7 => format!("m{i},u{},,,,{text},{time}", i % 9),
+                _ => format!(
+                    "m{i},u{},N{},r{},,{text},{time},http://x/{}",
+                    i % 9,
+                    i % 9,
+                    i % 4,
+                    i % 5
+                ),
+            };
+            if i % 97 == 0 || i % 131 == 7 {
+                bad_lines.push(line);
+            }
+            csv.extend_from_slice(row.as_bytes());
+            csv.extend_from_slice(if i % 4 == 0 { b"\r\n" } else { b"\n" });
+            line += 1 + row.matches('\n').count() as u64;
+        }
+        let (whole, whole_report) = read_in_pieces(&csv, 1 << 20);
+        assert_eq!(whole.len(), 600 - bad_lines.len());
+        let lines: Vec<u64> = whole_report
+            .rejected_examples
+            .iter()
+            .map(|e| e.split(':').nth(1).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(lines, bad_lines[..lines.len()]);
+        for piece_bytes in [1, 50, 4096] {
+            let (posts, report) = read_in_pieces(&csv, piece_bytes);
+            assert_eq!(posts, whole, "{piece_bytes}");
+            assert_eq!(report.rejected_examples, whole_report.rejected_examples);
+            assert_eq!(
+                (report.rows_read, report.rows_rejected),
+                (whole_report.rows_read, whole_report.rows_rejected)
+            );
+        }
+    }
 
     #[test]
     fn times_are_read_as_python_float_reads_them() {

@@ -8,6 +8,7 @@
 mod external;
 mod input;
 mod output;
+mod pieces;
 mod stix;
 
 use std::io::Write;

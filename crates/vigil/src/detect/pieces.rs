@@ -1,0 +1,317 @@
+//! A CSV file cut into pieces that each start at a record, so that the
+//! pieces can be parsed side by side: parsing is most of the time of
+//! reading a file, and one parser keeps only one core busy.
+//!
+//! A cut is made just after a newline that ends a record. Whether a
+//! newline ends a record depends only on the quoting before it, which is
+//! followed here as the CSV reader follows it (RFC 4180, doubled quotes,
+//! a quote opening a field only at its start), jumping from quote to
+//! quote rather than reading byte by byte.
+
+use std::io::BufRead;
+
+/// How far the quoting of the bytes scanned so far goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Quoting {
+    /// Outside quotes; `field_start`: the next byte starts a field.
+    Unquoted {
+        field_start: bool,
+    },
+    Quoted,
+    /// A quote inside a quoted field: it closes the field unless the
+    /// next byte is a quote too.
+    QuoteInQuoted,
+}
+
+/// Finds the newlines that end records.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordEnds {
+    state: Quoting,
+}
+
+impl Default for RecordEnds {
+    fn default() -> Self {
+        Self {
+            state: Quoting::Unquoted { field_start: true },
+        }
+    }
+}
+
+fn ends_field(byte: u8) -> bool {
+    matches!(byte, b',' | b'\n' | b'\r')
+}
+
+impl RecordEnds {
+    /// Scans `bytes`, which follow the bytes scanned before; returns the
+    /// offset just past the first newline that ends a record (the scan
+    /// stops there), or None when there is none (all were scanned).
+    pub fn next_end(&mut self, bytes: &[u8]) -> Option<usize> {
+        let mut at = 0;
+        while at < bytes.len() {
+            match self.state {
+                Quoting::Quoted => match memchr::memchr(b'"', &bytes[at..]) {
+                    Some(quote) => {
+                        at += quote + 1;
+                        self.state = Quoting::QuoteInQuoted;
+                    }
+                    None => return None,
+                },
+                Quoting::QuoteInQuoted => {
+                    let byte = bytes[at];
+                    at += 1;
+                    self.state = match byte {
+                        b'"' => Quoting::Quoted,
+                        _ => Quoting::Unquoted {
+                            field_start: ends_field(byte),
+                        },
+                    };
+                    if byte == b'\n' {
+                        return Some(at);
+                    }
+                }
+                Quoting::Unquoted { field_start } => {
+                    let rest = &bytes[at..];
+                    let Some(found) = memchr::memchr2(b'"', b'\n', rest) else {
+                        if let Some(&last) = rest.last() {
+                            self.state = Quoting::Unquoted {
+                                field_start: ends_field(last),
+                            };
+                        }
+                        return None;
+                    };
+                    let starts_field = match found {
+                        0 => field_start,
+                        _ => ends_field(rest[found - 1]),
+                    };
+                    at += found + 1;
+                    if rest[found] == b'\n' {
+                        self.state = Quoting::Unquoted { field_start: true };
+                        return Some(at);
+                    }
+                    // A quote opens a quoted field at its start; elsewhere
+                    // it is a character of the field.
+                    self.state = match starts_field {
+                        true => Quoting::Quoted,
+                        false => Quoting::Unquoted { field_start: false },
+                    };
+                }
+            }
+        }
+        None
+    }
+
+    /// The offset just past the last record end in `bytes`, scanning them
+    /// all.
+    fn last_end(&mut self, bytes: &[u8]) -> Option<usize> {
+        let mut last = None;
+        let mut from = 0;
+        while let Some(end) = self.next_end(&bytes[from..]) {
+            from += end;
+            last = Some(from);
+        }
+        last
+    }
+}
+
+/// Cuts what `reader` gives into pieces of about `size` bytes (more when
+/// a record is longer) that start at a record, and hands each to `send`
+/// (false: stop). The header, when asked for, is the first piece, alone.
+/// On a read error, the records read whole before it are sent, then the
+/// error is returned.
+pub fn cut(
+    reader: &mut dyn BufRead,
+    size: usize,
+    header_alone: bool,
+    spare: &mut dyn FnMut() -> Vec<u8>,
+    send: &mut dyn FnMut(Vec<u8>) -> bool,
+) -> std::io::Result<()> {
+    let mut ends = RecordEnds::default();
+    let mut buf = spare();
+    // Bytes of `buf` scanned, and whether the next cut is the header's.
+    let mut scanned = 0;
+    let mut header = header_alone;
+    let mut eof = false;
+    loop {
+        // The header ends at the first record end; a piece at the first
+        // after `size` bytes.
+        let want = if header { 0 } else { size };
+        let cut_at = loop {
+            if scanned < want {
+                let to = want.min(buf.len());
+                ends.last_end(&buf[scanned..to]);
+                scanned = to;
+            }
+            if scanned >= want {
+                if let Some(end) = ends.next_end(&buf[scanned..]) {
+                    scanned += end;
+                    break Some(scanned);
+                }
+                scanned = buf.len();
+            }
+            if eof {
+                break None;
+            }
+            match fill(reader, &mut buf) {
+                Ok(more) => eof = !more,
+                Err(e) => {
+                    // The records read whole are kept.
+                    if let Some(whole) = RecordEnds::default().last_end(&buf) {
+                        buf.truncate(whole);
+                        send(buf);
+                    }
+                    return Err(e);
+                }
+            }
+        };
+        header = false;
+        let Some(cut_at) = cut_at else {
+            // The end of the input: the rest is the last piece.
+            if !buf.is_empty() {
+                send(buf);
+            }
+            return Ok(());
+        };
+        let mut next = spare();
+        next.extend_from_slice(&buf[cut_at..]);
+        buf.truncate(cut_at);
+        if !send(std::mem::replace(&mut buf, next)) {
+            return Ok(());
+        }
+        scanned -= cut_at;
+    }
+}
+
+/// Appends what the reader has; false at the end of the input.
+fn fill(reader: &mut dyn BufRead, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    loop {
+        match reader.fill_buf() {
+            Ok([]) => return Ok(false),
+            Ok(bytes) => {
+                let n = bytes.len();
+                buf.extend_from_slice(bytes);
+                reader.consume(n);
+                return Ok(true);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The records of `bytes` as the CSV reader splits them.
+    fn records(bytes: &[u8]) -> Vec<csv::ByteRecord> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        reader.byte_records().map(Result::unwrap).collect()
+    }
+
+    /// Rows with quotes at the start of fields and inside them, doubled
+    /// quotes, newlines and CRs inside quotes, CRLF, blank lines, a quote
+    /// in an unquoted field, text after a closing quote.
+    fn awkward_csv(rows: usize, seed: u64) -> Vec<u8> {
+        let pieces: [&[u8]; 16] = [
+            b"plain",
+            b"\"quoted, with comma\"",
+            b"\"two\nlines\"",
+            b"\"a \"\"quote\"\" inside\"",
+            b"mid\"quote",
+            b"\"closed\"after",
+            b"\"cr\rinside\"",
+            b"",
+            b"\"\"",
+            b"\"\"\"\"",
+            b"x\"\"y",
+            b"\"ends with quote\"\"\"",
+            b"caf\xc3\xa9",
+            b"\"\n\"",
+            b"a\"",
+            b"\"unterminated-looking\"\"\n\"",
+        ];
+        let mut state = seed;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        let mut out = Vec::new();
+        for _ in 0..rows {
+            for field in 0..(1 + next() % 4) {
+                if field > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(pieces[next() % pieces.len()]);
+            }
+            out.extend_from_slice(match next() % 5 {
+                0 => b"\r\n",
+                1 => b"\n\n",
+                _ => b"\n",
+            });
+        }
+        out
+    }
+
+    fn cut_all(bytes: &[u8], size: usize, header: bool) -> Vec<Vec<u8>> {
+        let mut pieces = Vec::new();
+        let mut reader = std::io::BufReader::with_capacity(7, bytes);
+        cut(&mut reader, size, header, &mut Vec::new, &mut |p| {
+            pieces.push(p);
+            true
+        })
+        .unwrap();
+        pieces
+    }
+
+    #[test]
+    fn pieces_parsed_apart_give_the_records_of_the_whole() {
+        for seed in 0..40 {
+            let bytes = awkward_csv(200, seed);
+            let whole = records(&bytes);
+            for size in [1, 5, 64, 1_000] {
+                let pieces = cut_all(&bytes, size, seed % 2 == 0);
+                assert_eq!(pieces.concat(), bytes, "seed {seed}, size {size}");
+                let apart: Vec<csv::ByteRecord> = pieces.iter().flat_map(|p| records(p)).collect();
+                assert_eq!(apart, whole, "seed {seed}, size {size}");
+                if size == 1 {
+                    assert!(pieces.len() > 100, "cut at records");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_header_is_a_piece_of_its_own() {
+        let pieces = cut_all(b"a,\"b\nc\"\n1,2\n3,4\n", 1 << 20, true);
+        assert_eq!(pieces, [b"a,\"b\nc\"\n".to_vec(), b"1,2\n3,4\n".to_vec()]);
+    }
+
+    #[test]
+    fn a_read_error_keeps_the_whole_records_before_it() {
+        struct Failing<'a>(&'a [u8]);
+        impl std::io::Read for Failing<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::other("damaged"));
+                }
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut reader = std::io::BufReader::new(Failing(b"h\n1,\"x\ny\"\n2,z\n3,par"));
+        let mut pieces = Vec::new();
+        let outcome = cut(&mut reader, 1 << 20, true, &mut Vec::new, &mut |p| {
+            pieces.push(p);
+            true
+        });
+        assert!(outcome.is_err());
+        assert_eq!(pieces, [b"h\n".to_vec(), b"1,\"x\ny\"\n2,z\n".to_vec()]);
+    }
+}
