@@ -604,7 +604,7 @@ fn read_csv(
         };
         let shape = CsvShape::new(&header, positional, mapping, rows, toolkit)?;
         rows.bytes_read = header.len() as u64;
-        let mut line = Lines::default().at(&header, header.len() as u64);
+        let mut line = Lines::default().at(&header, header.len());
         let (done_senders, done): (Vec<_>, Vec<_>) = (0..parsers)
             .map(|_| mpsc::sync_channel::<(Vec<u8>, Parsed)>(2))
             .unzip();
@@ -648,7 +648,7 @@ fn read_csv(
     })
 }
 
-/// Line numbers of byte offsets that come in increasing order.
+/// Line numbers of records, from their offsets in increasing order.
 struct Lines {
     offset: usize,
     line: u64,
@@ -661,15 +661,9 @@ impl Default for Lines {
 }
 
 impl Lines {
-    /// The line (from 1) of the record at byte `at` of `bytes`. The
-    /// reader places a record after the terminator of the one before,
-    /// which may be the LF of a CRLF, or blank lines: the record starts
-    /// after them.
-    fn at(&mut self, bytes: &[u8], at: u64) -> u64 {
-        let mut at = (at as usize).clamp(self.offset, bytes.len());
-        while let Some(b'\r' | b'\n') = bytes.get(at) {
-            at += 1;
-        }
+    /// The line (from 1) of byte `at` of `bytes`.
+    fn at(&mut self, bytes: &[u8], at: usize) -> u64 {
+        let at = at.clamp(self.offset, bytes.len());
         self.line += memchr::memchr_iter(b'\n', &bytes[self.offset..at]).count() as u64;
         self.offset = at;
         self.line
@@ -745,33 +739,17 @@ impl CsvShape {
         };
         let mut out = Parsed::default();
         let mut batch = new_batch();
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(piece);
         // One record, refilled row after row (no allocation per field),
-        // read as bytes and checked as UTF-8 once as a whole: a row of
-        // posts is mostly text, often not ASCII, and checking it field by
-        // field with the standard library was a fifth of the parser's time.
-        let mut record = csv::ByteRecord::new();
-        // The line of a rejected row, counted from its byte offset: the
-        // CSV reader's own count misses newlines inside quoted fields.
+        // checked as UTF-8 once as a whole: a row of posts is mostly text,
+        // often not ASCII, and checking it field by field with the
+        // standard library was a fifth of the parser's time.
+        let mut record = pieces::Record::default();
+        let mut records = pieces::Records::new(piece);
         let mut lines = Lines::default();
-        loop {
-            match csv.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    // Reading from memory, only a malformed record fails.
-                    let at = e.position().map_or(0, |p| p.byte());
-                    out.rejects.push((lines.at(piece, at), e.to_string()));
-                    continue;
-                }
-            }
+        while records.next_into(&mut record) {
             out.rows += 1;
             if let Err(reason) = self.take(&record, &mut batch) {
-                let at = record.position().map_or(0, |p| p.byte());
-                out.rejects.push((lines.at(piece, at), reason));
+                out.rejects.push((lines.at(piece, record.start()), reason));
             } else if batch.len() >= BATCH_ROWS {
                 out.batches.push(std::mem::replace(&mut batch, new_batch()));
             }
@@ -779,12 +757,12 @@ impl CsvShape {
         if !batch.is_empty() {
             out.batches.push(batch);
         }
-        out.lines = lines.at(piece, piece.len() as u64) - 1;
+        out.lines = lines.at(piece, piece.len()) - 1;
         out
     }
 
     /// Adds a record to the batch, or says why not.
-    fn take(&self, record: &csv::ByteRecord, batch: &mut PostBatch) -> Result<(), String> {
+    fn take(&self, record: &pieces::Record, batch: &mut PostBatch) -> Result<(), String> {
         if self.positional && record.len() != 8 {
             return Err(format!(
                 "{} fields where the toolkit format has 8",
@@ -822,14 +800,14 @@ impl CsvShape {
 
 /// The fields of a CSV row, checked as UTF-8 in one piece.
 struct Utf8Row<'r> {
-    record: &'r csv::ByteRecord,
+    record: &'r pieces::Record,
     text: &'r str,
 }
 
 impl<'r> Utf8Row<'r> {
     /// None when the row is not UTF-8 (a field boundary inside a
     /// character counts: such a field is not UTF-8 on its own).
-    fn new(record: &'r csv::ByteRecord) -> Option<Self> {
+    fn new(record: &'r pieces::Record) -> Option<Self> {
         let text = simdutf8::basic::from_utf8(record.as_slice()).ok()?;
         let row = Self { record, text };
         (0..record.len())

@@ -7,6 +7,13 @@
 //! followed here as the CSV reader follows it (RFC 4180, doubled quotes,
 //! a quote opening a field only at its start), jumping from quote to
 //! quote rather than reading byte by byte.
+//!
+//! A piece is then read record by record by [`Records`], which splits
+//! fields as the csv crate does (RFC 4180 with its leniency: blank lines
+//! skipped, CR, LF or CRLF ending a record, text after a closing quote
+//! kept, an unterminated quote running to the end) but jumps from one
+//! delimiter to the next with memchr instead of stepping a state machine
+//! through every byte of the texts.
 
 use std::io::BufRead;
 
@@ -111,6 +118,117 @@ impl RecordEnds {
         }
         last
     }
+}
+
+/// One record: its fields end to end, unquoted, and where each ends.
+#[derive(Debug, Default)]
+pub struct Record {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+    /// Offset of the record in its piece.
+    start: usize,
+}
+
+impl Record {
+    /// The fields, end to end.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes
+    }
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    /// Where field `i` is in [`Record::as_slice`].
+    pub fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        let end = *self.ends.get(i)?;
+        let start = match i {
+            0 => 0,
+            _ => *self.ends.get(i - 1)?,
+        };
+        Some(start..end)
+    }
+    /// The offset of the record's first byte in its piece.
+    pub fn start(&self) -> usize {
+        self.start
+    }
+}
+
+/// The records of a piece that starts at a record.
+pub struct Records<'p> {
+    input: &'p [u8],
+    at: usize,
+}
+
+impl<'p> Records<'p> {
+    pub fn new(input: &'p [u8]) -> Self {
+        Self { input, at: 0 }
+    }
+
+    /// Reads the next record into `record`; false at the end.
+    pub fn next_into(&mut self, record: &mut Record) -> bool {
+        let input = self.input;
+        // Blank lines (and the LF of a CRLF) are skipped.
+        while let Some(b'\r' | b'\n') = input.get(self.at) {
+            self.at += 1;
+        }
+        if self.at >= input.len() {
+            return false;
+        }
+        record.bytes.clear();
+        record.ends.clear();
+        record.start = self.at;
+        loop {
+            // A field that opens with a quote runs to the closing quote; a
+            // doubled quote inside is one quote.
+            if input.get(self.at) == Some(&b'"') {
+                self.at += 1;
+                loop {
+                    let rest = input.get(self.at..).unwrap_or_default();
+                    let Some(quote) = memchr::memchr(b'"', rest) else {
+                        record.bytes.extend_from_slice(rest);
+                        self.at = input.len();
+                        break;
+                    };
+                    record.bytes.extend_from_slice(&rest[..quote]);
+                    self.at += quote + 1;
+                    if input.get(self.at) == Some(&b'"') {
+                        record.bytes.push(b'"');
+                        self.at += 1;
+                    } else {
+                        break;
+                    }
+                }
+            }
+            // The rest of the field (all of it when unquoted, what follows
+            // the closing quote otherwise) runs to a delimiter.
+            let rest = input.get(self.at..).unwrap_or_default();
+            let Some(end) = field_end(rest) else {
+                record.bytes.extend_from_slice(rest);
+                record.ends.push(record.bytes.len());
+                self.at = input.len();
+                return true;
+            };
+            record.bytes.extend_from_slice(&rest[..end]);
+            record.ends.push(record.bytes.len());
+            self.at += end + 1;
+            if rest[end] != b',' {
+                return true;
+            }
+        }
+    }
+}
+
+/// The first delimiter (comma, CR or LF) of `bytes`. Most fields are
+/// short ids, for which a plain loop beats setting up a vector search;
+/// texts are long, and searched with memchr past their first bytes.
+fn field_end(bytes: &[u8]) -> Option<usize> {
+    const SHORT: usize = 24;
+    let is_end = |b: &u8| matches!(b, b',' | b'\r' | b'\n');
+    let head = bytes.get(..SHORT).unwrap_or(bytes);
+    if let Some(end) = head.iter().position(is_end) {
+        return Some(end);
+    }
+    let tail = bytes.get(SHORT..)?;
+    memchr::memchr3(b',', b'\r', b'\n', tail).map(|end| SHORT + end)
 }
 
 /// Cuts what `reader` gives into pieces of about `size` bytes (more when
@@ -282,6 +400,64 @@ mod tests {
                     assert!(pieces.len() > 100, "cut at records");
                 }
             }
+        }
+    }
+
+    fn fields(record: &Record) -> Vec<&[u8]> {
+        (0..record.len())
+            .map(|i| &record.as_slice()[record.range(i).unwrap()])
+            .collect()
+    }
+
+    /// Every record of `bytes` as `Records` reads it, with its offset.
+    fn own_records(bytes: &[u8]) -> Vec<(usize, Vec<Vec<u8>>)> {
+        let mut records = Records::new(bytes);
+        let mut record = Record::default();
+        let mut out = Vec::new();
+        while records.next_into(&mut record) {
+            let fields = fields(&record).into_iter().map(<[u8]>::to_vec).collect();
+            out.push((record.start(), fields));
+        }
+        out
+    }
+
+    /// The csv crate's records of `bytes`, with the offset where each
+    /// starts (past the blank lines and LF the crate places it before).
+    fn crate_records(bytes: &[u8]) -> Vec<(usize, Vec<Vec<u8>>)> {
+        records(bytes)
+            .iter()
+            .map(|r| {
+                let mut start = r.position().unwrap().byte() as usize;
+                while let Some(b'\r' | b'\n') = bytes.get(start) {
+                    start += 1;
+                }
+                (start, r.iter().map(<[u8]>::to_vec).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn records_are_split_as_the_csv_crate_splits_them() {
+        for seed in 0..40 {
+            let bytes = awkward_csv(100, seed);
+            assert_eq!(own_records(&bytes), crate_records(&bytes), "seed {seed}");
+        }
+        // Random strings over the bytes that matter, mostly letters so
+        // that fields run past the short scan (24 bytes) into memchr.
+        let alphabet = b"aaaaaaaaaaaa,\"\r\n\xc3";
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        for _ in 0..20_000 {
+            let len = next() % 80;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| alphabet[next() % alphabet.len()])
+                .collect();
+            assert_eq!(own_records(&bytes), crate_records(&bytes), "{bytes:?}");
         }
     }
 
