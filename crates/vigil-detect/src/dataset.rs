@@ -548,9 +548,14 @@ impl Dataset {
     /// the batch (most columns grow with the rows; accounts and objects
     /// repeat, and are left to grow).
     fn reserve_like(&mut self, batch: &PostBatch) {
-        let rows = batch.expected_rows;
-        let scale = rows as f64 / batch.len().max(1) as f64;
+        // The expected rows are an estimate from the first rows: a tenth
+        // more room costs address space only, while growing a column
+        // copies it. (The message ids' table is written whole when made,
+        // and sized as estimated.)
+        let scale = batch.expected_rows as f64 / batch.len().max(1) as f64;
         self.message_ids.reserve_like(&batch.message_id, scale);
+        let scale = scale * 1.1;
+        let rows = (batch.expected_rows as f64 * 1.1) as usize;
         if self.columns.texts {
             self.post_text.reserve_like(&batch.text, scale);
         }

@@ -584,7 +584,12 @@ fn read_csv(
                 &mut reader,
                 piece_bytes,
                 true,
-                &mut || free_buffers.try_recv().unwrap_or_default(),
+                &mut || {
+                    let room = 2 * piece_bytes;
+                    free_buffers
+                        .try_recv()
+                        .unwrap_or_else(|_| Vec::with_capacity(room))
+                },
                 &mut |piece| {
                     let to = match next {
                         0 => header_sent.send(piece),
