@@ -120,35 +120,43 @@ impl RecordEnds {
     }
 }
 
-/// One record: its fields end to end, unquoted, and where each ends.
+/// One record of a piece: where its fields are. A field is a span of
+/// the piece, or, when undoing its quotes changed it (a doubled quote,
+/// text after the closing quote), a span of the record's own buffer:
+/// fields are not copied otherwise.
 #[derive(Debug, Default)]
 pub struct Record {
-    bytes: Vec<u8>,
-    ends: Vec<usize>,
-    /// Offset of the record in its piece.
-    start: usize,
+    /// Start and end of each field, and whether in `unquoted`.
+    fields: Vec<(usize, usize, bool)>,
+    unquoted: Vec<u8>,
+    /// Where the record is in its piece (terminator excluded).
+    span: std::ops::Range<usize>,
 }
 
 impl Record {
-    /// The fields, end to end.
-    pub fn as_slice(&self) -> &[u8] {
-        &self.bytes
-    }
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.fields.len()
     }
-    /// Where field `i` is in [`Record::as_slice`].
-    pub fn range(&self, i: usize) -> Option<std::ops::Range<usize>> {
-        let end = *self.ends.get(i)?;
-        let start = match i {
-            0 => 0,
-            _ => *self.ends.get(i - 1)?,
-        };
-        Some(start..end)
+    /// Field `i`, given the piece the record was read from.
+    pub fn field<'a>(&'a self, piece: &'a [u8], i: usize) -> Option<&'a [u8]> {
+        let &(start, end, unquoted) = self.fields.get(i)?;
+        match unquoted {
+            true => self.unquoted.get(start..end),
+            false => piece.get(start..end),
+        }
+    }
+    /// Field `i` as a span of the piece, if it is one.
+    pub fn piece_span(&self, i: usize) -> Option<std::ops::Range<usize>> {
+        let &(start, end, unquoted) = self.fields.get(i)?;
+        (!unquoted).then_some(start..end)
     }
     /// The offset of the record's first byte in its piece.
     pub fn start(&self) -> usize {
-        self.start
+        self.span.start
+    }
+    /// The record as written in the piece.
+    pub fn raw<'p>(&self, piece: &'p [u8]) -> &'p [u8] {
+        piece.get(self.span.clone()).unwrap_or_default()
     }
 }
 
@@ -173,46 +181,90 @@ impl<'p> Records<'p> {
         if self.at >= input.len() {
             return false;
         }
-        record.bytes.clear();
-        record.ends.clear();
-        record.start = self.at;
+        record.fields.clear();
+        record.unquoted.clear();
+        let record_start = self.at;
         loop {
-            // A field that opens with a quote runs to the closing quote; a
-            // doubled quote inside is one quote.
-            if input.get(self.at) == Some(&b'"') {
-                self.at += 1;
-                loop {
-                    let rest = input.get(self.at..).unwrap_or_default();
-                    let Some(quote) = memchr::memchr(b'"', rest) else {
-                        record.bytes.extend_from_slice(rest);
-                        self.at = input.len();
-                        break;
-                    };
-                    record.bytes.extend_from_slice(&rest[..quote]);
-                    self.at += quote + 1;
-                    if input.get(self.at) == Some(&b'"') {
-                        record.bytes.push(b'"');
-                        self.at += 1;
-                    } else {
-                        break;
-                    }
+            let start = self.at;
+            let rest = input.get(start..).unwrap_or_default();
+            let end = match rest.first() {
+                Some(b'"') => {
+                    let (field, end) = quoted_field(rest);
+                    record.fields.push(match field {
+                        Some(inner) => (start + inner.start, start + inner.end, false),
+                        None => {
+                            let from = record.unquoted.len();
+                            unquote(&rest[..end], &mut record.unquoted);
+                            (from, record.unquoted.len(), true)
+                        }
+                    });
+                    end
                 }
-            }
-            // The rest of the field (all of it when unquoted, what follows
-            // the closing quote otherwise) runs to a delimiter.
-            let rest = input.get(self.at..).unwrap_or_default();
-            let Some(end) = field_end(rest) else {
-                record.bytes.extend_from_slice(rest);
-                record.ends.push(record.bytes.len());
-                self.at = input.len();
-                return true;
+                _ => {
+                    let end = field_end(rest).unwrap_or(rest.len());
+                    record.fields.push((start, start + end, false));
+                    end
+                }
             };
-            record.bytes.extend_from_slice(&rest[..end]);
-            record.ends.push(record.bytes.len());
-            self.at += end + 1;
-            if rest[end] != b',' {
+            self.at = start + end;
+            // The field ends at a comma (another field follows), at the
+            // end of a record, or at the end of the input.
+            let delimiter = input.get(self.at).copied();
+            if delimiter.is_some() {
+                self.at += 1;
+            }
+            if delimiter != Some(b',') {
+                record.span = record_start..start + end;
                 return true;
             }
+        }
+    }
+}
+
+/// A field that opens with a quote (`bytes` start with it): where its
+/// text is when it is a plain span of `bytes` (None when a doubled quote
+/// or text after the closing quote must be undone), and where the field
+/// ends (at its delimiter, or the end of `bytes`).
+fn quoted_field(bytes: &[u8]) -> (Option<std::ops::Range<usize>>, usize) {
+    let mut at = 1;
+    let mut plain = true;
+    loop {
+        let Some(quote) = memchr::memchr(b'"', bytes.get(at..).unwrap_or_default()) else {
+            // Unterminated: the field runs to the end.
+            return (plain.then_some(1..bytes.len()), bytes.len());
+        };
+        let quote = at + quote;
+        if bytes.get(quote + 1) == Some(&b'"') {
+            plain = false;
+            at = quote + 2;
+            continue;
+        }
+        let after = bytes.get(quote + 1..).unwrap_or_default();
+        let rest = field_end(after).unwrap_or(after.len());
+        let end = quote + 1 + rest;
+        return ((plain && rest == 0).then_some(1..quote), end);
+    }
+}
+
+/// The text of a field that opens with a quote, as the csv crate reads
+/// it: a doubled quote is one quote, the closing quote is dropped and
+/// what follows it kept.
+fn unquote(field: &[u8], out: &mut Vec<u8>) {
+    let mut at = 1;
+    loop {
+        let rest = field.get(at..).unwrap_or_default();
+        let Some(quote) = memchr::memchr(b'"', rest) else {
+            out.extend_from_slice(rest);
+            return;
+        };
+        out.extend_from_slice(&rest[..quote]);
+        at += quote + 1;
+        if field.get(at) == Some(&b'"') {
+            out.push(b'"');
+            at += 1;
+        } else {
+            out.extend_from_slice(field.get(at..).unwrap_or_default());
+            return;
         }
     }
 }
@@ -428,19 +480,15 @@ mod tests {
         }
     }
 
-    fn fields(record: &Record) -> Vec<&[u8]> {
-        (0..record.len())
-            .map(|i| &record.as_slice()[record.range(i).unwrap()])
-            .collect()
-    }
-
     /// Every record of `bytes` as `Records` reads it, with its offset.
     fn own_records(bytes: &[u8]) -> Vec<(usize, Vec<Vec<u8>>)> {
         let mut records = Records::new(bytes);
         let mut record = Record::default();
         let mut out = Vec::new();
         while records.next_into(&mut record) {
-            let fields = fields(&record).into_iter().map(<[u8]>::to_vec).collect();
+            let fields = (0..record.len())
+                .map(|i| record.field(bytes, i).unwrap().to_vec())
+                .collect();
             out.push((record.start(), fields));
         }
         out
