@@ -850,6 +850,7 @@ fn take_objects<'b>(
             .filter(|(id, _)| id.1)
             .map(|(_, row)| row)
     };
+    let shared_before = post_shared.len();
     // Two names per new post, in this order: its shared object and the
     // post it replies to (None: empty, or not kept).
     let kept = |s: &'b str, kept: bool| (kept && !s.is_empty()).then_some(s);
@@ -859,23 +860,23 @@ fn take_objects<'b>(
             kept(batch.reply.get(row), columns.replies),
         ]
     });
-    let mut rows = first_rows();
-    let mut shared = None;
+    let mut column = [post_shared, post_reply];
+    let mut names_seen = 0usize;
     objects.intern_each(names, |interned| {
-        let key = interned.map(|(key, _)| key);
-        let Some(shared_key) = shared.take() else {
-            shared = Some(key);
-            return;
-        };
-        let Some(row) = rows.next() else {
-            return;
-        };
-        post_time.push(batch.time.get(row as usize).copied().unwrap_or(f64::NAN));
-        // An object not kept is only told apart from none.
-        let unkept = !batch.shared.get(row).is_empty();
-        post_shared.push(shared_key.unwrap_or(if unkept { SOME_OBJECT } else { NONE }));
-        post_reply.push(key.unwrap_or(NONE));
+        column[names_seen % 2].push(interned.map_or(NONE, |(key, _)| key));
+        names_seen += 1;
     });
+    let [post_shared, _] = column;
+    if !columns.objects {
+        // An object not kept is only told apart from none.
+        for (key, row) in post_shared[shared_before..].iter_mut().zip(first_rows()) {
+            if !batch.shared.get(row).is_empty() {
+                *key = SOME_OBJECT;
+            }
+        }
+    }
+    post_time
+        .extend(first_rows().map(|row| batch.time.get(row as usize).copied().unwrap_or(f64::NAN)));
 }
 
 fn take_texts(post_text: &mut Strings, batch: &PostBatch, ids: &RowIds) {

@@ -183,41 +183,38 @@ impl Interner {
         (spread >> (64 - bits)) as usize
     }
 
-    fn intern_hashed(&mut self, name: &str, short: u32) -> (u32, bool) {
+    /// Where `name` is: Ok(its index), or Err(the empty slot it would
+    /// take).
+    fn probe(&self, name: &str, short: u32) -> Result<u32, usize> {
         let mask = self.slots.len() - 1;
         let mut at = self.home(short);
         loop {
             let slot = self.slots[at];
             if slot == EMPTY {
-                break;
+                return Err(at);
             }
             if short_of(slot) == short && self.strings.bytes(ix_of(slot)) == name.as_bytes() {
-                return (ix_of(slot), false);
+                return Ok(ix_of(slot));
             }
             at = (at + 1) & mask;
         }
+    }
+
+    fn intern_hashed(&mut self, name: &str, short: u32) -> (u32, bool) {
+        let at = match self.probe(name, short) {
+            Ok(ix) => return (ix, false),
+            Err(at) => at,
+        };
         let ix = self.strings.push(name);
         self.slots[at] = slot_of(short, ix);
         if self.strings.len() * 2 > self.slots.len() {
-            self.grow_to(self.strings.len() * 2);
+            self.grow_to(self.strings.len());
         }
         (ix, true)
     }
 
     pub fn get(&self, name: &str) -> Option<u32> {
-        let short = short_hash(name);
-        let mask = self.slots.len() - 1;
-        let mut at = self.home(short);
-        loop {
-            let slot = self.slots[at];
-            if slot == EMPTY {
-                return None;
-            }
-            if short_of(slot) == short && self.strings.bytes(ix_of(slot)) == name.as_bytes() {
-                return Some(ix_of(slot));
-            }
-            at = (at + 1) & mask;
-        }
+        self.probe(name, short_hash(name)).ok()
     }
 
     pub fn name(&self, ix: u32) -> &str {

@@ -290,9 +290,7 @@ fn field_end(bytes: &[u8]) -> Option<usize> {
         }
     }
     let rest = bytes.get(at..)?;
-    let end = rest
-        .iter()
-        .position(|b| matches!(b, b',' | b'\r' | b'\n'))?;
+    let end = rest.iter().position(|&b| ends_field(b))?;
     Some(at + end)
 }
 
@@ -310,13 +308,12 @@ fn zero_bytes(word: u64) -> u64 {
 
 /// Cuts what `reader` gives into pieces of about `size` bytes (more when
 /// a record is longer) that start at a record, and hands each to `send`
-/// (false: stop). The header, when asked for, is the first piece, alone.
+/// (false: stop). The first record (the header) is the first piece, alone.
 /// On a read error, the records read whole before it are sent, then the
 /// error is returned.
 pub fn cut(
     reader: &mut dyn BufRead,
     size: usize,
-    header_alone: bool,
     spare: &mut dyn FnMut() -> Vec<u8>,
     send: &mut dyn FnMut(Vec<u8>) -> bool,
 ) -> std::io::Result<()> {
@@ -324,7 +321,7 @@ pub fn cut(
     let mut buf = spare();
     // Bytes of `buf` scanned, and whether the next cut is the header's.
     let mut scanned = 0;
-    let mut header = header_alone;
+    let mut header = true;
     let mut eof = false;
     loop {
         // The header ends at the first record end; a piece at the first
@@ -452,10 +449,10 @@ mod tests {
         out
     }
 
-    fn cut_all(bytes: &[u8], size: usize, header: bool) -> Vec<Vec<u8>> {
+    fn cut_all(bytes: &[u8], size: usize) -> Vec<Vec<u8>> {
         let mut pieces = Vec::new();
         let mut reader = std::io::BufReader::with_capacity(7, bytes);
-        cut(&mut reader, size, header, &mut Vec::new, &mut |p| {
+        cut(&mut reader, size, &mut Vec::new, &mut |p| {
             pieces.push(p);
             true
         })
@@ -469,7 +466,7 @@ mod tests {
             let bytes = awkward_csv(200, seed);
             let whole = records(&bytes);
             for size in [1, 5, 64, 1_000] {
-                let pieces = cut_all(&bytes, size, seed % 2 == 0);
+                let pieces = cut_all(&bytes, size);
                 assert_eq!(pieces.concat(), bytes, "seed {seed}, size {size}");
                 let apart: Vec<csv::ByteRecord> = pieces.iter().flat_map(|p| records(p)).collect();
                 assert_eq!(apart, whole, "seed {seed}, size {size}");
@@ -536,7 +533,7 @@ mod tests {
 
     #[test]
     fn the_header_is_a_piece_of_its_own() {
-        let pieces = cut_all(b"a,\"b\nc\"\n1,2\n3,4\n", 1 << 20, true);
+        let pieces = cut_all(b"a,\"b\nc\"\n1,2\n3,4\n", 1 << 20);
         assert_eq!(pieces, [b"a,\"b\nc\"\n".to_vec(), b"1,2\n3,4\n".to_vec()]);
     }
 
@@ -556,7 +553,7 @@ mod tests {
         }
         let mut reader = std::io::BufReader::new(Failing(b"h\n1,\"x\ny\"\n2,z\n3,par"));
         let mut pieces = Vec::new();
-        let outcome = cut(&mut reader, 1 << 20, true, &mut Vec::new, &mut |p| {
+        let outcome = cut(&mut reader, 1 << 20, &mut Vec::new, &mut |p| {
             pieces.push(p);
             true
         });
